@@ -1,0 +1,28 @@
+/** Builds the endpoint registry from the config file (endpoint `default`), shared by serve and stdio. */
+import type { Config } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import { emptyCatalog } from '../registry/catalog.js';
+import { readRegistryFile } from '../registry/config-file.js';
+import { EndpointRegistry } from '../registry/endpoints.js';
+import { endpointFromFile } from '../registry/from-file.js';
+
+export const DEFAULT_ENDPOINT = 'default';
+
+export async function loadDefaultEndpoint(
+  registry: EndpointRegistry,
+  config: Config,
+  logger: Logger,
+): Promise<void> {
+  if (!config.configFile) {
+    registry.set({ id: DEFAULT_ENDPOINT, catalog: emptyCatalog });
+    return;
+  }
+  const file = await readRegistryFile(config.configFile);
+  registry.set(endpointFromFile(DEFAULT_ENDPOINT, file, config.configFile, logger));
+}
+
+export async function createRegistry(config: Config, logger: Logger): Promise<EndpointRegistry> {
+  const registry = new EndpointRegistry();
+  await loadDefaultEndpoint(registry, config, logger);
+  return registry;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * The `mcpd` command. Keeps its own imports minimal: `mcpd stdio` must answer its first message fast,
+ * so the HTTP stack is imported only by `mcpd serve`.
+ */
+import { parseArgs } from 'node:util';
+import { type Flags, loadConfig, type Mode } from '../config/config.js';
+import { ConfigError } from '../config/errors.js';
+
+const USAGE = `Usage:
+  mcpd serve [--host H] [--port P] [--config FILE] [--data-dir DIR]   HTTP daemon (Streamable HTTP, legacy SSE)
+  mcpd stdio [--config FILE]                                           serve endpoint "default" on stdin/stdout
+  mcpd [FILE.json]                          MCP_TRANSPORT=stdio|sse picks the mode (default: serve)
+  mcpd --version | --help`;
+
+const VERSION = '0.1.0';
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      config: { type: 'string', short: 'c' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`mcpd ${VERSION}\n`);
+    return 0;
+  }
+  let [command, ...rest] = positionals;
+  const flags: Flags = {
+    host: values.host,
+    port: values.port,
+    config: values.config,
+    'data-dir': values['data-dir'],
+  };
+  if (command?.endsWith('.json')) {
+    flags.config ??= command;
+    command = undefined;
+  }
+  if (rest.length > 0) throw new ConfigError(`Unexpected arguments: ${rest.join(' ')}\n${USAGE}`);
+  const mode = pickMode(command);
+  const config = loadConfig(mode, flags);
+  if (mode === 'stdio') {
+    const { runStdio } = await import('./stdio.js');
+    return runStdio(config);
+  }
+  const { runServe } = await import('./serve.js');
+  return runServe(config);
+}
+
+function pickMode(command: string | undefined): Mode {
+  if (command === 'serve' || command === 'stdio') return command;
+  if (command !== undefined) throw new ConfigError(`Unknown command: ${command}\n${USAGE}`);
+  const transport = (process.env['MCP_TRANSPORT'] ?? 'sse').toLowerCase();
+  if (transport === 'stdio') return 'stdio';
+  if (transport === 'sse' || transport === 'http') return 'serve';
+  throw new ConfigError(`MCP_TRANSPORT must be sse or stdio, got "${transport}"`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`mcpd: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`mcpd: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,25 @@
+/** `mcpd serve`: the HTTP daemon. SIGHUP reloads the config file; SIGTERM/SIGINT close gracefully. */
+import type { Config } from '../config/config.js';
+import { createDaemon } from '../daemon.js';
+import { createPinoLogger } from '../observability/pino.js';
+
+export async function runServe(config: Config): Promise<number> {
+  const logger = createPinoLogger(config.logLevel);
+  const daemon = await createDaemon(config, logger);
+  const url = await daemon.listen();
+  logger.info({ url, config: config.configFile ?? null }, `mcpd listening on ${url}`);
+  process.on('SIGHUP', () => {
+    daemon.reload().then(
+      () => logger.info('config reloaded'),
+      (err: unknown) => logger.error({ err }, 'config reload failed; keeping the previous registry'),
+    );
+  });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  logger.info('shutting down');
+  await daemon.close();
+  return 0;
+}

@@ -1,0 +1,33 @@
+/** `mcpd stdio`: endpoint `default` on stdin/stdout; logs on stderr; exits on stdin EOF or SIGTERM. */
+import type { Config } from '../config/config.js';
+import { Engine } from '../engine/engine.js';
+import { createLineLogger } from '../observability/logger.js';
+import { serveStdio } from '../transports/stdio.js';
+import { createRegistry, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './load-registry.js';
+
+export async function runStdio(config: Config): Promise<number> {
+  const logger = createLineLogger(config.logLevel);
+  const registry = await createRegistry(config, logger);
+  const engine = new Engine({ endpoints: registry, logger, pageSize: config.pageSize });
+  registry.onChange((id, kinds) => {
+    for (const k of kinds) engine.notifyListChanged(id, k);
+  });
+  const conn = serveStdio({
+    engine,
+    endpointId: DEFAULT_ENDPOINT,
+    input: process.stdin,
+    output: process.stdout,
+  });
+  const stop = () => conn.close();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    loadDefaultEndpoint(registry, config, logger).then(
+      () => logger.info('config reloaded'),
+      (err: unknown) => logger.error({ err }, 'config reload failed; keeping the previous registry'),
+    );
+  });
+  await conn.done;
+  process.stdin.destroy();
+  return 0;
+}

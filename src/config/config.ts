@@ -1,0 +1,119 @@
+/**
+ * Configuration: command-line flags over environment variables over defaults, validated once and frozen.
+ * The older engine's env names (PORT, MCP_CONFIG_FILE, MCP_TRANSPORT, AUTH_PROVIDER) keep working.
+ */
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import type { LoggerLevel } from '../observability/logger.js';
+import { ConfigError } from './errors.js';
+
+export type Mode = 'serve' | 'stdio';
+
+export interface Config {
+  readonly mode: Mode;
+  readonly host: string;
+  readonly port: number;
+  readonly configFile: string | undefined;
+  readonly dataDir: string;
+  readonly authProvider: 'none';
+  /** Host header names accepted on HTTP requests (DNS-rebinding protection); empty means any. */
+  readonly allowedHosts: readonly string[];
+  /** Origin header values accepted (browser requests); empty means same-host origins only. */
+  readonly allowedOrigins: readonly string[];
+  /** Streamable HTTP without sessions: every request stands alone. */
+  readonly stateless: boolean;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: LoggerLevel;
+  readonly pageSize: number;
+  readonly keepAliveMs: number;
+  /** `retry:` hint (ms) sent in SSE priming events. */
+  readonly sseRetryMs: number;
+  /** Idle HTTP sessions are closed after this long. */
+  readonly sessionIdleMs: number;
+}
+
+export interface Flags {
+  host?: string | undefined;
+  port?: string | undefined;
+  config?: string | undefined;
+  'data-dir'?: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+export function isLoopback(host: string): boolean {
+  if (LOOPBACK_NAMES.has(host)) return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Readonly<Config> {
+  const host = flags.host ?? env['HOST'] ?? '127.0.0.1';
+  const port = int('port', flags.port ?? env['PORT'] ?? '8000', 0, 65535);
+  const auth = (env['AUTH_PROVIDER'] ?? 'none').toLowerCase();
+  if (auth !== 'none') {
+    throw new ConfigError(
+      `AUTH_PROVIDER=${auth} is not available in this version; only AUTH_PROVIDER=none is supported`,
+    );
+  }
+  if (mode === 'serve' && !isLoopback(host)) {
+    throw new ConfigError(
+      `Refusing to listen on ${host} with AUTH_PROVIDER=none: anyone who can reach it could call every tool. ` +
+        'Bind to 127.0.0.1 (the default) or configure an auth provider.',
+    );
+  }
+  const logLevel = env['LOG_LEVEL'] ?? 'info';
+  if (!LOG_LEVELS.has(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
+  const configFile = flags.config ?? env['MCP_CONFIG_FILE'];
+  return Object.freeze({
+    mode,
+    host,
+    port,
+    configFile: configFile ? resolve(configFile) : undefined,
+    dataDir: resolve(flags['data-dir'] ?? env['MCPD_DATA_DIR'] ?? '.mcpd'),
+    authProvider: 'none' as const,
+    allowedHosts: Object.freeze(list(env['MCPD_ALLOWED_HOSTS'])),
+    allowedOrigins: Object.freeze(list(env['MCPD_ALLOWED_ORIGINS'])),
+    stateless: bool('MCPD_STATELESS', env['MCPD_STATELESS']),
+    bodyLimitBytes: int(
+      'MCPD_BODY_LIMIT',
+      env['MCPD_BODY_LIMIT'] ?? String(4 * 1024 * 1024),
+      1024,
+      1024 ** 3,
+    ),
+    logLevel: logLevel as LoggerLevel,
+    pageSize: int('MCPD_PAGE_SIZE', env['MCPD_PAGE_SIZE'] ?? '100', 1, 10_000),
+    keepAliveMs: int('MCPD_KEEPALIVE_MS', env['MCPD_KEEPALIVE_MS'] ?? '15000', 10, 3_600_000),
+    sseRetryMs: int('MCPD_SSE_RETRY_MS', env['MCPD_SSE_RETRY_MS'] ?? '1000', 0, 3_600_000),
+    sessionIdleMs: int(
+      'MCPD_SESSION_IDLE_MS',
+      env['MCPD_SESSION_IDLE_MS'] ?? '1800000',
+      1000,
+      7 * 86_400_000,
+    ),
+  });
+}
+
+function int(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+}

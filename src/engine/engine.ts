@@ -1,0 +1,283 @@
+/**
+ * The protocol engine: takes decoded JSON-RPC messages from any transport, dispatches requests to the method
+ * families, routes client responses to waiting server→client requests, and builds responses.
+ * Knows nothing of HTTP or stdio. Eras differ only in how a request's Session is obtained: the handshake era
+ * uses a long-lived session created by `initialize`; a stateless era builds one per request.
+ */
+
+import type { Logger } from '../observability/logger.js';
+import { ErrorCode, McpError } from '../protocol/errors.js';
+import {
+  type Classified,
+  classify,
+  errorResponse,
+  fromMcpError,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type Params,
+  type RequestId,
+  success,
+} from '../protocol/jsonrpc.js';
+import { allowsBatch } from '../protocol/versions.js';
+import type { Endpoint } from '../registry/catalog.js';
+import type { RequestContext } from './context.js';
+import { SessionHub } from './hub.js';
+import { completionMethods } from './methods/completion.js';
+import { lifecycleMethods } from './methods/lifecycle.js';
+import { promptMethods } from './methods/prompts.js';
+import { resourceMethods } from './methods/resources.js';
+import { toolMethods } from './methods/tools.js';
+import type { PendingClientRequest, Session } from './session.js';
+import type { MessageSink } from './sink.js';
+
+export interface EndpointLookup {
+  get(endpointId: string): Endpoint | undefined;
+}
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  title?: string;
+}
+
+export interface EngineOptions {
+  endpoints: EndpointLookup;
+  logger: Logger;
+  hub?: SessionHub;
+  serverInfo?: ServerInfo;
+  /** Items per page in list results. */
+  pageSize?: number;
+  /** How long a server→client request (sampling, elicitation, roots) may wait for its answer. */
+  clientRequestTimeoutMs?: number;
+}
+
+export type MethodHandler = (params: Params, ctx: RequestContext, engine: Engine) => unknown;
+
+export interface MethodSpec {
+  run: MethodHandler;
+  /** Callable before `initialize` completes (initialize, ping). */
+  beforeInit?: boolean;
+}
+
+export type MethodTable = Record<string, MethodSpec>;
+
+export type HandleResult = JsonRpcResponse | JsonRpcResponse[] | undefined;
+
+export class Engine {
+  readonly hub: SessionHub;
+  readonly logger: Logger;
+  readonly endpoints: EndpointLookup;
+  readonly serverInfo: ServerInfo;
+  readonly pageSize: number;
+  readonly clientRequestTimeoutMs: number;
+  private readonly methods = new Map<string, MethodSpec>();
+
+  constructor(opts: EngineOptions) {
+    this.endpoints = opts.endpoints;
+    this.logger = opts.logger;
+    this.hub = opts.hub ?? new SessionHub();
+    this.serverInfo = opts.serverInfo ?? { name: 'mcpd', version: '0.1.0' };
+    this.pageSize = opts.pageSize ?? 100;
+    this.clientRequestTimeoutMs = opts.clientRequestTimeoutMs ?? 600_000;
+    for (const table of [lifecycleMethods, toolMethods, resourceMethods, promptMethods, completionMethods]) {
+      for (const [name, spec] of Object.entries(table)) this.methods.set(name, spec);
+    }
+  }
+
+  /** Handles one decoded JSON value: a single message or (in 2025-03-26) a batch. */
+  handle(value: unknown, session: Session, sink: MessageSink): Promise<HandleResult> {
+    if (Array.isArray(value)) return this.handleBatch(value, session, sink);
+    return this.handleOne(classify(value), session, sink);
+  }
+
+  handleOne(c: Classified, session: Session, sink: MessageSink): Promise<JsonRpcResponse | undefined> {
+    switch (c.kind) {
+      case 'request':
+        return this.onRequest(c.message, session, sink);
+      case 'notification':
+        this.onNotification(c.message, session);
+        return Promise.resolve(undefined);
+      case 'response':
+        this.onResponse(c.message, session);
+        return Promise.resolve(undefined);
+      default:
+        return Promise.resolve(c.error);
+    }
+  }
+
+  private async handleBatch(values: unknown[], session: Session, sink: MessageSink): Promise<HandleResult> {
+    if (!allowsBatch(session.protocolVersion)) {
+      return errorResponse(
+        null,
+        ErrorCode.InvalidRequest,
+        `Invalid Request: JSON-RPC batches are not supported in protocol version ${session.protocolVersion}`,
+      );
+    }
+    if (values.length === 0)
+      return errorResponse(null, ErrorCode.InvalidRequest, 'Invalid Request: empty batch');
+    const results = await Promise.all(
+      values.map((v) => {
+        const c = classify(v);
+        if (c.kind === 'request' && c.message.method === 'initialize') {
+          return errorResponse(
+            c.message.id,
+            ErrorCode.InvalidRequest,
+            'initialize must not be part of a batch',
+          );
+        }
+        return this.handleOne(c, session, sink);
+      }),
+    );
+    const responses = results.filter((r): r is JsonRpcResponse => r !== undefined);
+    return responses.length > 0 ? responses : undefined;
+  }
+
+  /** True when this message is an `initialize` request. */
+  static isInitialize(value: unknown): boolean {
+    return (value as { method?: unknown } | null)?.method === 'initialize';
+  }
+
+  private async onRequest(
+    req: JsonRpcRequest,
+    session: Session,
+    sink: MessageSink,
+  ): Promise<JsonRpcResponse | undefined> {
+    const spec = this.methods.get(req.method);
+    if (!spec) return errorResponse(req.id, ErrorCode.MethodNotFound, `Method not found: ${req.method}`);
+    if (!session.initialized && !spec.beforeInit) {
+      return errorResponse(
+        req.id,
+        ErrorCode.InvalidRequest,
+        'Invalid Request: the session is not initialized; send initialize first',
+      );
+    }
+    const endpoint = this.endpoints.get(session.endpointId);
+    if (!endpoint) {
+      return errorResponse(req.id, ErrorCode.InvalidRequest, `Unknown endpoint: ${session.endpointId}`);
+    }
+    const params = req.params ?? {};
+    const meta = params['_meta'] as { progressToken?: unknown } | undefined;
+    const token = meta?.progressToken;
+    const controller = new AbortController();
+    const ctx: RequestContext = {
+      session,
+      endpoint,
+      requestId: req.id,
+      signal: controller.signal,
+      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      sink,
+    };
+    session.track(req.id, controller);
+    try {
+      const result = await spec.run(params, ctx, this);
+      return controller.signal.aborted ? undefined : success(req.id, result);
+    } catch (err) {
+      if (controller.signal.aborted) return undefined;
+      return this.toErrorResponse(req, err);
+    } finally {
+      session.untrack(req.id);
+    }
+  }
+
+  private toErrorResponse(req: JsonRpcRequest, err: unknown): JsonRpcResponse {
+    if (err instanceof McpError) return fromMcpError(req.id, err);
+    this.logger.error({ err, method: req.method }, 'request failed');
+    return errorResponse(req.id, ErrorCode.InternalError, 'Internal error');
+  }
+
+  private onNotification(n: JsonRpcNotification, session: Session): void {
+    if (n.method === 'notifications/cancelled') {
+      const id = n.params?.['requestId'];
+      if (typeof id === 'string' || typeof id === 'number') {
+        const reason = n.params?.['reason'];
+        session.inflight
+          ?.get(id)
+          ?.abort(new McpError(ErrorCode.RequestTimeout, String(reason ?? 'cancelled')));
+      }
+    }
+    // notifications/initialized, roots/list_changed and progress need no action here.
+  }
+
+  private onResponse(res: JsonRpcResponse, session: Session): void {
+    const id = res.id;
+    const pending = id === null ? undefined : session.pending?.get(id);
+    if (!pending || id === null) {
+      this.logger.debug({ id }, 'response to an unknown server request ignored');
+      return;
+    }
+    session.pending?.delete(id);
+    if ('error' in res) pending.reject(new McpError(res.error.code, res.error.message, res.error.data));
+    else pending.resolve(res.result);
+  }
+
+  /** Sends a request to the client over the current request's channel and waits for its answer. */
+  requestClient(
+    ctx: RequestContext,
+    method: string,
+    params: Params | undefined,
+  ): Promise<Record<string, unknown>> {
+    const { session, signal } = ctx;
+    if (session.closed) return Promise.reject(new Error('session closed'));
+    if (!session.backchannel) {
+      return Promise.reject(
+        new McpError(
+          ErrorCode.InvalidRequest,
+          `${method} needs a session with a stream; this request has none`,
+        ),
+      );
+    }
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const id = session.nextOutboundId();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        session.pending?.delete(id);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new McpError(ErrorCode.RequestTimeout, `The client did not answer ${method} in time`));
+      }, this.clientRequestTimeoutMs);
+      const onAbort = () => {
+        done();
+        ctx.sink.send({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: 'the originating request was cancelled' },
+        });
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      (session.pending ??= new Map<RequestId, PendingClientRequest>()).set(id, {
+        resolve: (r) => {
+          done();
+          resolve((r ?? {}) as Record<string, unknown>);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      const message: JsonRpcMessage = params
+        ? { jsonrpc: '2.0', id, method, params }
+        : { jsonrpc: '2.0', id, method };
+      ctx.sink.send(message);
+    });
+  }
+
+  /** Tells every session of an endpoint that a list changed. */
+  notifyListChanged(endpointId: string, kind: 'tools' | 'resources' | 'prompts'): void {
+    this.hub.broadcast(endpointId, { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+  }
+
+  /** Tells sessions subscribed to `uri` on this endpoint that the resource changed. */
+  notifyResourceUpdated(endpointId: string, uri: string): void {
+    this.hub.broadcast(
+      endpointId,
+      { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } },
+      (s) => s.subscriptions?.has(uri) === true,
+    );
+  }
+}

@@ -1,0 +1,12 @@
+/** The channel a transport hands the engine for messages that belong to one request. */
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
+
+export interface MessageSink {
+  /** Sends a notification or server→client request tied to the request being handled. */
+  send(message: JsonRpcMessage): void;
+}
+
+/** A sink that routes to the session's notifier, dropping messages when there is none. */
+export const toNotifier = (notify: ((m: JsonRpcMessage) => void) | undefined): MessageSink => ({
+  send: (m) => notify?.(m),
+});

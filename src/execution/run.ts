@@ -1,0 +1,34 @@
+/**
+ * Runs one piece of bundle code for a request. Errors thrown by bundle code are contained: an error carrying a
+ * numeric JSON-RPC `code` becomes that protocol error; anything else becomes a failure the caller reports as a
+ * tool error. Stacks go to the log, never to the client.
+ */
+import type { RequestContext } from '../engine/context.js';
+import type { Engine } from '../engine/engine.js';
+import { McpError } from '../protocol/errors.js';
+import type { Handler } from '../registry/catalog.js';
+import { RequestToolContext } from './tool-context.js';
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; message: string };
+
+export async function runHandler(
+  handler: Handler,
+  args: Record<string, unknown>,
+  rc: RequestContext,
+  engine: Engine,
+  label: string,
+): Promise<Outcome> {
+  try {
+    const value = await handler.invoke(args, new RequestToolContext(rc, engine, handler.settings));
+    return { ok: true, value };
+  } catch (err) {
+    if (err instanceof McpError) throw err;
+    const code = (err as { code?: unknown } | null)?.code;
+    const message = err instanceof Error ? err.message : String(err);
+    if (typeof code === 'number' && Number.isInteger(code)) {
+      throw new McpError(code, message, (err as { data?: unknown }).data);
+    }
+    if (!rc.signal.aborted) engine.logger.warn({ err, endpoint: rc.endpoint.id }, `${label} failed`);
+    return { ok: false, message: message || `${label} failed` };
+  }
+}

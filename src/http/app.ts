@@ -1,0 +1,76 @@
+/**
+ * The Fastify application: body handling, DNS-rebinding guard, error masking, health, and the MCP transports.
+ * Bodies reach the transports as raw strings so that malformed JSON is answered with JSON-RPC -32700.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../observability/logger.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { EndpointRegistry } from '../registry/endpoints.js';
+import type { HttpSessionStore } from '../transports/http-sessions.js';
+import { registerLegacySse } from '../transports/legacy-sse.js';
+import { registerStreamableHttp } from '../transports/streamable-http.js';
+import { hostOriginGuard } from './host-origin.js';
+import { sendRpcError } from './replies.js';
+
+export interface AppDeps {
+  config: Config;
+  engine: Engine;
+  registry: EndpointRegistry;
+  sessions: HttpSessionStore;
+  logger: Logger;
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config, engine, registry, sessions, logger } = deps;
+  const app = Fastify({
+    bodyLimit: config.bodyLimitBytes,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    // biome-ignore lint/suspicious/noExplicitAny: pino and Fastify's logger types differ only nominally
+    loggerInstance: logger as any,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addHook(
+    'onRequest',
+    hostOriginGuard({
+      boundHost: config.host,
+      allowedHosts: config.allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+    }),
+  );
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      logger.error({ err }, 'request failed');
+      return sendRpcError(reply, 500, ErrorCode.InternalError, 'Internal error');
+    }
+    const code = status === 413 ? ErrorCode.InvalidRequest : ErrorCode.ConnectionClosed;
+    const message =
+      status === 413 ? `Payload Too Large: the limit is ${config.bodyLimitBytes} bytes` : err.message;
+    return sendRpcError(reply, status, code, message);
+  });
+  app.setNotFoundHandler((_req, reply) => sendRpcError(reply, 404, ErrorCode.InvalidRequest, 'Not Found'));
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    timestamp: new Date().toISOString(),
+    endpoints: registry.ids().length,
+    sessions: sessions.size,
+  }));
+
+  const streams = { keepAliveMs: config.keepAliveMs, sseRetryMs: config.sseRetryMs };
+  registerStreamableHttp(app, {
+    engine,
+    endpoints: registry,
+    sessions,
+    stateless: config.stateless,
+    ...streams,
+  });
+  registerLegacySse(app, { engine, endpoints: registry, sessions, keepAliveMs: config.keepAliveMs });
+  app.addHook('onClose', async () => sessions.close());
+  return app;
+}

@@ -1,0 +1,93 @@
+/**
+ * The catalog of one endpoint: tools, resources, resource templates, prompts and completion providers,
+ * each paired with the code that serves it. Built once per registry version and then read-only, so the
+ * hot path (tools/call) is two map lookups.
+ */
+import type { ToolContext } from '../sdk/types.js';
+import type { UriTemplate } from './uri-template.js';
+
+export type ReturnType = 'text' | 'image' | 'embedded_resource';
+
+/** Calls bundle code. Arguments are already validated. */
+export type Invoker = (args: Record<string, unknown>, ctx: ToolContext) => Promise<unknown>;
+
+/** The code behind one catalog entry, with the module settings its context carries. */
+export interface Handler {
+  readonly invoke: Invoker;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly returnType: ReturnType | undefined;
+}
+
+export type Definition = Record<string, unknown> & { name: string };
+
+export interface ToolEntry {
+  readonly definition: Definition;
+  readonly handler: Handler | undefined;
+}
+
+export interface ResourceEntry {
+  readonly definition: Definition & { uri: string };
+  readonly handler: Handler | undefined;
+}
+
+export interface TemplateEntry {
+  readonly definition: Definition & { uriTemplate: string };
+  readonly template: UriTemplate;
+  readonly handler: Handler | undefined;
+}
+
+export interface PromptArgument {
+  name: string;
+  required?: boolean;
+}
+
+export interface PromptEntry {
+  readonly definition: Definition & { arguments?: PromptArgument[] };
+  readonly handler: Handler | undefined;
+}
+
+export interface Catalog {
+  readonly tools: ReadonlyMap<string, ToolEntry>;
+  readonly toolList: readonly Definition[];
+  readonly resources: ReadonlyMap<string, ResourceEntry>;
+  readonly resourceList: readonly Definition[];
+  readonly templates: readonly TemplateEntry[];
+  readonly templateList: readonly Definition[];
+  readonly prompts: ReadonlyMap<string, PromptEntry>;
+  readonly promptList: readonly Definition[];
+  /** Keyed `prompt:<name>` or `resource:<uriTemplate>`. */
+  readonly completions: ReadonlyMap<string, Handler>;
+}
+
+export interface Endpoint {
+  readonly id: string;
+  readonly catalog: Catalog;
+  /** Shown to clients in `initialize`. */
+  readonly instructions?: string;
+}
+
+export function buildCatalog(parts: {
+  tools?: ToolEntry[];
+  resources?: ResourceEntry[];
+  templates?: TemplateEntry[];
+  prompts?: PromptEntry[];
+  completions?: Map<string, Handler>;
+}): Catalog {
+  const tools = parts.tools ?? [];
+  const resources = parts.resources ?? [];
+  const templates = parts.templates ?? [];
+  const prompts = parts.prompts ?? [];
+  return {
+    tools: new Map(tools.map((t) => [t.definition.name, t])),
+    toolList: tools.map((t) => t.definition),
+    resources: new Map(resources.map((r) => [r.definition.uri, r])),
+    resourceList: resources.map((r) => r.definition),
+    templates,
+    templateList: templates.map((t) => t.definition),
+    prompts: new Map(prompts.map((p) => [p.definition.name, p])),
+    promptList: prompts.map((p) => p.definition),
+    completions: parts.completions ?? new Map(),
+  };
+}
+
+export const emptyCatalog: Catalog = buildCatalog({});

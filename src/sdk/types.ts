@@ -1,0 +1,42 @@
+/**
+ * The public API for bundle authors: what tool, resource, prompt and completion code receives as `ctx`.
+ * Bundle code is plain JavaScript; these types document the contract and serve TypeScript authors.
+ */
+
+export type LogLevelName =
+  | 'debug'
+  | 'info'
+  | 'notice'
+  | 'warning'
+  | 'error'
+  | 'critical'
+  | 'alert'
+  | 'emergency';
+
+export interface ToolContext {
+  /** Aborted when the client cancels the request or the session ends. */
+  readonly signal: AbortSignal;
+  readonly endpointId: string;
+  /** The module's `setting` object from the registry. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** What the client declared in `initialize` (or per request in the stateless era). */
+  readonly clientCapabilities: Readonly<Record<string, unknown>>;
+  /** Id of the request being served. */
+  readonly requestId: string | number;
+  /** Sends `notifications/message` to the client, subject to its `logging/setLevel`. */
+  log(level: LogLevelName, data: unknown, logger?: string): void;
+  /** Sends `notifications/progress` when the client asked for progress; a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Asks the client's model for a completion (`sampling/createMessage`). */
+  sample(params: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Asks the user for input (`elicitation/create`), in form or url mode. */
+  elicit(params: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Asks the client for its roots (`roots/list`). */
+  listRoots(): Promise<Record<string, unknown>>;
+  /** Sends any notification tied to the current request. */
+  notify(method: string, params?: Record<string, unknown>): Promise<void>;
+  /** Tells subscribed clients of this endpoint that a resource changed. */
+  resourceUpdated(uri: string): void;
+  /** Resolves after `ms`, or rejects as soon as the request is aborted. */
+  sleep(ms: number): Promise<void>;
+}

@@ -1,0 +1,55 @@
+/** Checks every HTTP transport applies before the engine sees a message: endpoint id, media type, JSON body. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EndpointLookup } from '../engine/engine.js';
+import { sendRpcError } from '../http/replies.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { decode, parseErrorResponse } from '../protocol/jsonrpc.js';
+import { ENDPOINT_ID } from '../registry/endpoints.js';
+
+export type EndpointRequest = FastifyRequest<{ Params: { endpointId: string } }>;
+
+/** Replies 400/404 and returns false when the endpoint id is malformed or unknown. */
+export function checkEndpoint(req: EndpointRequest, reply: FastifyReply, endpoints: EndpointLookup): boolean {
+  const id = req.params.endpointId;
+  if (!ENDPOINT_ID.test(id)) {
+    sendRpcError(reply, 400, ErrorCode.InvalidRequest, 'Bad Request: endpoint id must match [A-Za-z0-9_-]+');
+    return false;
+  }
+  if (!endpoints.get(id)) {
+    sendRpcError(reply, 404, ErrorCode.InvalidRequest, `Not Found: no endpoint ${id}`);
+    return false;
+  }
+  return true;
+}
+
+/** Decodes a POST body; replies 415 or 400 (-32700) and returns undefined when it cannot. */
+export function readJsonBody(req: FastifyRequest, reply: FastifyReply): { value: unknown } | undefined {
+  const type = req.headers['content-type'];
+  if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
+    sendRpcError(
+      reply,
+      415,
+      ErrorCode.ConnectionClosed,
+      'Unsupported Media Type: Content-Type must be application/json',
+    );
+    return undefined;
+  }
+  const body = req.body;
+  const decoded = typeof body === 'string' ? decode(body) : { ok: false as const };
+  if (!decoded.ok) {
+    reply.code(400).header('content-type', 'application/json').send(JSON.stringify(parseErrorResponse()));
+    return undefined;
+  }
+  return { value: decoded.value };
+}
+
+/** True when the decoded body holds at least one request (as opposed to only notifications/responses). */
+export function hasRequest(value: unknown): boolean {
+  const isReq = (m: unknown) => typeof m === 'object' && m !== null && 'method' in m && 'id' in m;
+  return Array.isArray(value) ? value.some(isReq) : isReq(value);
+}
+
+export const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};

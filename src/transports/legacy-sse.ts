@@ -1,0 +1,79 @@
+/**
+ * Legacy HTTP+SSE transport (MCP 2024-11-05): `GET /{endpoint_id}/sse` opens the stream and names the POST URL in
+ * its `endpoint` event; POSTs to that URL are acknowledged with 202 and answered as `message` events on the stream.
+ * The older engine's `connected` event follows `endpoint`, so its clients keep working.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EndpointLookup, Engine } from '../engine/engine.js';
+import { sendRpcError } from '../http/replies.js';
+import { SseWriter } from '../http/sse.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { checkEndpoint, type EndpointRequest, readJsonBody } from './http-common.js';
+import type { HttpSessionStore } from './http-sessions.js';
+import { handlePlainJson } from './plain-json.js';
+
+export interface LegacySseOptions {
+  engine: Engine;
+  endpoints: EndpointLookup;
+  sessions: HttpSessionStore;
+  keepAliveMs: number;
+}
+
+type MessageRequest = FastifyRequest<{ Params: { endpointId: string }; Querystring: { sessionId?: string } }>;
+
+export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions): void {
+  const { engine, endpoints, sessions } = opts;
+
+  app.get('/:endpointId/sse', async (req: EndpointRequest, reply) => {
+    if (!checkEndpoint(req, reply, endpoints)) return reply;
+    const endpointId = req.params.endpointId;
+    const http = sessions.create(endpointId);
+    const id = http.session.id ?? '';
+    http.session.protocolVersion = '2024-11-05';
+    sessions.add(http);
+    reply.hijack();
+    const writer = new SseWriter(reply.raw, {}, opts.keepAliveMs);
+    http.stream = writer;
+    http.session.notifier = (m: JsonRpcMessage) => writer.event(JSON.stringify(m), undefined, 'message');
+    writer.event(`/${endpointId}/messages?sessionId=${id}`, undefined, 'endpoint');
+    writer.event(
+      JSON.stringify({ client_id: id, timestamp: new Date().toISOString() }),
+      undefined,
+      'connected',
+    );
+    writer.onClose(() => sessions.delete(id));
+    return reply;
+  });
+
+  const onMessage = async (req: MessageRequest, reply: import('fastify').FastifyReply) => {
+    if (!checkEndpoint(req, reply, endpoints)) return reply;
+    const sessionId = req.query.sessionId;
+    const body = readJsonBody(req, reply);
+    if (!body) return reply;
+    if (sessionId === undefined) {
+      return handlePlainJson(engine, req.params.endpointId, body.value, reply, undefined);
+    }
+    const http = sessions.get(sessionId);
+    if (!http || http.session.endpointId !== req.params.endpointId || !http.stream?.isOpen) {
+      return sendRpcError(
+        reply,
+        404,
+        ErrorCode.ConnectionClosed,
+        'Session not found: open GET /{endpoint_id}/sse first',
+      );
+    }
+    const session = http.session;
+    const send = (m: JsonRpcMessage) => session.notifier?.(m);
+    engine.handle(body.value, session, { send }).then(
+      (res) => {
+        if (res !== undefined) session.notifier?.(res as JsonRpcMessage);
+      },
+      (err: unknown) => engine.logger.error({ err }, 'legacy SSE message failed'),
+    );
+    return reply.code(202).header('content-type', 'text/plain').send('Accepted');
+  };
+
+  app.post('/:endpointId/messages', onMessage);
+  app.post('/:endpointId/sse', onMessage);
+}

@@ -1,0 +1,79 @@
+/**
+ * The reply channel of one Streamable HTTP POST. It answers with plain JSON unless the request needs a stream:
+ * the first notification or server→client request the handler sends upgrades the reply to SSE (when the client
+ * accepts it), with a priming event and resumable event ids; the final response then closes the stream.
+ */
+import type { FastifyReply } from 'fastify';
+import type { Session } from '../engine/session.js';
+import type { MessageSink } from '../engine/sink.js';
+import { sendJson } from '../http/replies.js';
+import { SseWriter } from '../http/sse.js';
+import type { JsonRpcMessage, JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { atLeast } from '../protocol/versions.js';
+import type { StreamLog } from './event-log.js';
+import type { HttpSession } from './http-sessions.js';
+
+export interface StreamSettings {
+  keepAliveMs: number;
+  sseRetryMs: number;
+}
+
+export class PostChannel implements MessageSink {
+  private writer: SseWriter | undefined;
+  private log: StreamLog | undefined;
+
+  constructor(
+    private readonly reply: FastifyReply,
+    private readonly session: Session,
+    private readonly http: HttpSession | undefined,
+    private readonly sseAllowed: boolean,
+    private readonly settings: StreamSettings,
+  ) {}
+
+  send(message: JsonRpcMessage): void {
+    if (!this.sseAllowed) {
+      this.session.notifier?.(message);
+      return;
+    }
+    this.upgrade();
+    this.write(JSON.stringify(message));
+  }
+
+  /** Sends the final response (or ends quietly when the request was cancelled). */
+  finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
+    if (!this.writer) {
+      if (response === undefined) this.reply.code(202).send();
+      else sendJson(this.reply, response, this.sessionHeader());
+      return;
+    }
+    if (response !== undefined) this.write(JSON.stringify(response));
+    if (this.log) {
+      this.log.done = true;
+      this.log.writer?.end();
+    }
+    this.writer.end();
+  }
+
+  private write(data: string): void {
+    if (this.log) this.log.push(data);
+    else this.writer?.event(data);
+  }
+
+  private upgrade(): void {
+    if (this.writer) return;
+    this.reply.hijack();
+    this.writer = new SseWriter(this.reply.raw, this.sessionHeader() ?? {}, this.settings.keepAliveMs);
+    if (this.http) {
+      this.log = this.http.streamLog.open();
+      this.log.writer = this.writer;
+      if (atLeast(this.session.protocolVersion, '2025-11-25')) {
+        this.writer.prime(this.log.primeId(), this.settings.sseRetryMs);
+      }
+    }
+  }
+
+  private sessionHeader(): Record<string, string> | undefined {
+    const id = this.session.id;
+    return id === undefined ? undefined : { 'mcp-session-id': id };
+  }
+}

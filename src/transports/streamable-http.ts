@@ -1,0 +1,202 @@
+/**
+ * Streamable HTTP transport (MCP 2025-03-26 … 2025-11-25) on `/{endpoint_id}/mcp`: POST carries client messages,
+ * GET opens the standalone server stream (resumable with Last-Event-ID), DELETE ends a session.
+ * A POST without `text/event-stream` in Accept and without a session is the older engine's plain-JSON call.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { type EndpointLookup, Engine } from '../engine/engine.js';
+import { Session } from '../engine/session.js';
+import { accepts, sendJson, sendRpcError } from '../http/replies.js';
+import { SseWriter } from '../http/sse.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { atLeast, DEFAULT_HTTP_VERSION, isSupportedVersion } from '../protocol/versions.js';
+import { checkEndpoint, type EndpointRequest, hasRequest, header, readJsonBody } from './http-common.js';
+import type { HttpSession, HttpSessionStore } from './http-sessions.js';
+import { handlePlainJson } from './plain-json.js';
+import { PostChannel, type StreamSettings } from './post-channel.js';
+
+export interface StreamableHttpOptions extends StreamSettings {
+  engine: Engine;
+  endpoints: EndpointLookup;
+  sessions: HttpSessionStore;
+  stateless: boolean;
+}
+
+const missingSession = (reply: FastifyReply) =>
+  sendRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required');
+const unknownSession = (reply: FastifyReply) =>
+  sendRpcError(
+    reply,
+    404,
+    ErrorCode.ConnectionClosed,
+    'Session not found: it expired or was terminated; initialize again',
+  );
+
+export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHttpOptions): void {
+  const { engine, endpoints, sessions } = opts;
+
+  /** Finds the session a request names, replying 400/404 when it cannot. Sessions never cross endpoints. */
+  const lookup = (req: EndpointRequest, reply: FastifyReply): HttpSession | undefined => {
+    const id = header(req, 'mcp-session-id');
+    if (id === undefined) {
+      missingSession(reply);
+      return undefined;
+    }
+    const http = sessions.get(id);
+    if (!http || http.session.endpointId !== req.params.endpointId) {
+      unknownSession(reply);
+      return undefined;
+    }
+    return http;
+  };
+
+  const versionOk = (req: EndpointRequest, reply: FastifyReply): boolean => {
+    const v = header(req, 'mcp-protocol-version');
+    if (v === undefined || isSupportedVersion(v)) return true;
+    sendRpcError(
+      reply,
+      400,
+      ErrorCode.ConnectionClosed,
+      `Bad Request: unsupported MCP-Protocol-Version: ${v}`,
+    );
+    return false;
+  };
+
+  app.post('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
+    if (!checkEndpoint(req, reply, endpoints)) return reply;
+    const body = readJsonBody(req, reply);
+    if (!body) return reply;
+    const accept = accepts(req.headers.accept);
+    const sessionId = header(req, 'mcp-session-id');
+    if (!accept.sse && sessionId === undefined) {
+      return handlePlainJson(
+        engine,
+        req.params.endpointId,
+        body.value,
+        reply,
+        header(req, 'mcp-protocol-version'),
+      );
+    }
+    if (!accept.json || !accept.sse) {
+      return sendRpcError(
+        reply,
+        406,
+        ErrorCode.ConnectionClosed,
+        'Not Acceptable: the client must accept both application/json and text/event-stream',
+      );
+    }
+    if (!versionOk(req, reply)) return reply;
+    const value = body.value;
+
+    if (!opts.stateless && Engine.isInitialize(value)) {
+      if (sessionId !== undefined) {
+        return sendRpcError(
+          reply,
+          400,
+          ErrorCode.InvalidRequest,
+          'Bad Request: initialize must not carry Mcp-Session-Id',
+        );
+      }
+      const http = sessions.create(req.params.endpointId);
+      const response = await engine.handle(value, http.session, { send: () => {} });
+      if (http.session.initialized) {
+        sessions.add(http);
+        return sendJson(reply, response ?? [], { 'mcp-session-id': http.session.id ?? '' });
+      }
+      return sendJson(reply, response ?? []);
+    }
+
+    let http: HttpSession | undefined;
+    let session: Session;
+    if (opts.stateless) {
+      session = new Session(req.params.endpointId);
+      session.initialized = !Engine.isInitialize(value);
+      session.backchannel = false;
+      session.protocolVersion = header(req, 'mcp-protocol-version') ?? DEFAULT_HTTP_VERSION;
+    } else {
+      http = lookup(req, reply);
+      if (!http) return reply;
+      session = http.session;
+    }
+
+    if (!hasRequest(value)) {
+      await engine.handle(value, session, { send: (m) => session.notifier?.(m) });
+      return reply.code(202).send();
+    }
+    const channel = new PostChannel(reply, session, http, true, opts);
+    const response = await engine.handle(value, session, channel);
+    channel.finish(response);
+    return reply;
+  });
+
+  app.get('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
+    if (!checkEndpoint(req, reply, endpoints)) return reply;
+    if (opts.stateless) {
+      return sendRpcError(
+        reply.header('allow', 'POST'),
+        405,
+        ErrorCode.ConnectionClosed,
+        'Method Not Allowed: stateless server',
+      );
+    }
+    if (!accepts(req.headers.accept).sse) {
+      return sendRpcError(
+        reply,
+        406,
+        ErrorCode.ConnectionClosed,
+        'Not Acceptable: the client must accept text/event-stream',
+      );
+    }
+    if (!versionOk(req, reply)) return reply;
+    const http = lookup(req, reply);
+    if (!http) return reply;
+    const lastEventId = header(req, 'last-event-id');
+    const resumed = lastEventId === undefined ? undefined : http.streamLog.locate(lastEventId);
+    if (resumed && resumed.log.id !== '0') {
+      reply.hijack();
+      const writer = new SseWriter(reply.raw, { 'mcp-session-id': http.session.id ?? '' }, opts.keepAliveMs);
+      resumed.log.replay(resumed.seq, writer);
+      if (resumed.log.done) writer.end();
+      else resumed.log.writer = writer;
+      return reply;
+    }
+    if (http.stream?.isOpen) {
+      return sendRpcError(
+        reply,
+        409,
+        ErrorCode.ConnectionClosed,
+        'Conflict: this session already has an open GET stream',
+      );
+    }
+    reply.hijack();
+    const writer = new SseWriter(reply.raw, { 'mcp-session-id': http.session.id ?? '' }, opts.keepAliveMs);
+    const log = http.streamLog.standalone();
+    if (resumed) log.replay(resumed.seq, writer);
+    else if (atLeast(http.session.protocolVersion, '2025-11-25'))
+      writer.prime(log.primeId(), opts.sseRetryMs);
+    log.writer = writer;
+    http.stream = writer;
+    http.session.notifier = (m) => log.push(JSON.stringify(m));
+    writer.onClose(() => {
+      if (log.writer === writer) log.writer = undefined;
+      if (http.stream === writer) http.stream = undefined;
+    });
+    return reply;
+  });
+
+  app.delete('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
+    if (!checkEndpoint(req, reply, endpoints)) return reply;
+    if (opts.stateless) {
+      return sendRpcError(
+        reply.header('allow', 'POST'),
+        405,
+        ErrorCode.ConnectionClosed,
+        'Method Not Allowed: stateless server',
+      );
+    }
+    const http = lookup(req, reply);
+    if (!http) return reply;
+    sessions.delete(http.session.id ?? '');
+    return reply.code(200).send();
+  });
+}
