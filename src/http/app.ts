@@ -2,7 +2,7 @@
  * The Fastify application: body handling, DNS-rebinding guard, error masking, health, and the MCP transports.
  * Bodies reach the transports as raw strings so that malformed JSON is answered with JSON-RPC -32700.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
@@ -26,7 +26,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, engine, registry, sessions, logger } = deps;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
     // biome-ignore lint/suspicious/noExplicitAny: pino and Fastify's logger types differ only nominally

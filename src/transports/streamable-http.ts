@@ -68,7 +68,9 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
     if (!body) return reply;
     const accept = accepts(req.headers.accept);
     const sessionId = header(req, 'mcp-session-id');
-    if (!accept.sse && sessionId === undefined) {
+    // Streamable HTTP clients name text/event-stream explicitly; the older engine's clients send */* or nothing.
+    const streamableClient = req.headers.accept?.includes('text/event-stream') === true;
+    if (!streamableClient && sessionId === undefined && !opts.stateless) {
       return handlePlainJson(
         engine,
         req.params.endpointId,
