@@ -70,6 +70,13 @@ export class RequestToolContext implements ToolContext {
     this.engine.notifyResourceUpdated(this.rc.endpoint.id, uri);
   }
 
+  closeStream(): boolean {
+    const sink = this.rc.sink;
+    if (!sink.closeStream) return false;
+    sink.closeStream();
+    return true;
+  }
+
   sleep(ms: number): Promise<void> {
     const signal = this.rc.signal;
     return new Promise((resolve, reject) => {

@@ -37,6 +37,11 @@ export interface ToolContext {
   notify(method: string, params?: Record<string, unknown>): Promise<void>;
   /** Tells subscribed clients of this endpoint that a resource changed. */
   resourceUpdated(uri: string): void;
+  /**
+   * Closes the request's SSE connection now; the request keeps running and the client picks up the rest
+   * of its messages by reconnecting with Last-Event-ID. Returns false where the transport cannot do this.
+   */
+  closeStream(): boolean;
   /** Resolves after `ms`, or rejects as soon as the request is aborted. */
   sleep(ms: number): Promise<void>;
 }

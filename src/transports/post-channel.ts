@@ -39,6 +39,15 @@ export class PostChannel implements MessageSink {
     this.write(JSON.stringify(message));
   }
 
+  /** Ends the connection but keeps the stream's log, so the client can resume it with Last-Event-ID. */
+  closeStream(): void {
+    // Without a priming event id (before 2025-11-25) the client could not resume, so keep the stream open.
+    if (!this.sseAllowed || !this.http || !atLeast(this.session.protocolVersion, '2025-11-25')) return;
+    this.upgrade();
+    if (this.log) this.log.writer = undefined;
+    this.writer?.end();
+  }
+
   /** Sends the final response (or ends quietly when the request was cancelled). */
   finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
     if (!this.writer) {

@@ -1,0 +1,50 @@
+/**
+ * Starts a real daemon (the same composition `mcpd serve` runs) on a free loopback port for a test file.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config/config.js';
+import { createDaemon, type Daemon } from '../../src/daemon.js';
+import { silentLogger } from '../../src/observability/logger.js';
+
+export const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo/mcp.json', import.meta.url));
+export const CONFORMANCE_CONFIG = fileURLToPath(new URL('../../examples/conformance/mcp.json', import.meta.url));
+
+export interface RunningDaemon {
+  daemon: Daemon;
+  /** Base URL, e.g. http://127.0.0.1:43121 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(
+  env: Record<string, string> = {},
+  configFile: string = DEMO_CONFIG,
+): Promise<RunningDaemon> {
+  const config = loadConfig('serve', { port: '0', config: configFile }, { ...env });
+  const daemon = await createDaemon(config, silentLogger);
+  const url = await daemon.listen();
+  return { daemon, url, close: () => daemon.close() };
+}
+
+export const STREAMABLE_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+} as const;
+
+/** Sends initialize over Streamable HTTP and returns the session id. */
+export async function initSession(url: string, version = '2025-11-25'): Promise<string> {
+  const res = await fetch(`${url}/default/mcp`, {
+    method: 'POST',
+    headers: STREAMABLE_HEADERS,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'test', version: '1' } },
+    }),
+  });
+  const id = res.headers.get('mcp-session-id');
+  if (!id) throw new Error(`initialize failed: ${res.status} ${await res.text()}`);
+  await res.text();
+  return id;
+}
