@@ -50,7 +50,7 @@ export function toToolResult(
 }
 
 function imageContent(value: unknown): Record<string, unknown> {
-  if (isRecord(value)) {
+  if (isRecord(value) && !isBytes(value)) {
     return { type: 'image', data: toBase64(value['data']), mimeType: value['mimeType'] ?? 'image/png' };
   }
   return { type: 'image', data: toBase64(value), mimeType: 'image/png' };

@@ -1,7 +1,7 @@
 /**
- * Runs one piece of bundle code for a request. Errors thrown by bundle code are contained: an error carrying a
- * numeric JSON-RPC `code` becomes that protocol error; anything else becomes a failure the caller reports as a
- * tool error. Stacks go to the log, never to the client.
+ * Runs one piece of bundle code for a request. Errors thrown by bundle code are contained: an error the bundle
+ * built with a numeric JSON-RPC `code` becomes that protocol error; anything else becomes a failure the caller
+ * reports (as a tool error result, or -32603 for resources and prompts). Stacks go to the log, never to the client.
  */
 import type { RequestContext } from '../engine/context.js';
 import type { Engine } from '../engine/engine.js';
@@ -22,10 +22,11 @@ export async function runHandler(
     const value = await handler.invoke(args, new RequestToolContext(rc, engine, handler.settings));
     return { ok: true, value };
   } catch (err) {
-    if (err instanceof McpError) throw err;
     const code = (err as { code?: unknown } | null)?.code;
     const message = err instanceof Error ? err.message : String(err);
-    if (typeof code === 'number' && Number.isInteger(code)) {
+    // A bundle may answer with a protocol error on purpose; the runtime's own McpErrors that reach bundle code
+    // (a client that declined sampling, a missing capability, a timeout) stay failures of the bundle's call.
+    if (typeof code === 'number' && Number.isInteger(code) && !(err instanceof McpError)) {
       throw new McpError(code, message, (err as { data?: unknown }).data);
     }
     if (!rc.signal.aborted) engine.logger.warn({ err, endpoint: rc.endpoint.id }, `${label} failed`);

@@ -7,7 +7,9 @@ import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/observability/logger.js';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo/mcp.json', import.meta.url));
-export const CONFORMANCE_CONFIG = fileURLToPath(new URL('../../examples/conformance/mcp.json', import.meta.url));
+export const CONFORMANCE_CONFIG = fileURLToPath(
+  new URL('../../examples/conformance/mcp.json', import.meta.url),
+);
 
 export interface RunningDaemon {
   daemon: Daemon;

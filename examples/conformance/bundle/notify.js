@@ -20,11 +20,12 @@ export async function toolWithProgress(_args, ctx) {
 }
 
 /**
- * test_reconnection (server-sse-polling, not scored). The reference server closes the
- * POST SSE stream mid-call so the client must resume with Last-Event-ID; a bundle cannot
- * do that, so this only waits briefly and answers (the scenario then reports INFO).
+ * test_reconnection (server-sse-polling, not scored): like the reference server, close the POST SSE
+ * connection mid-call (ctx.closeStream, where the runtime offers it), wait, then answer; the client
+ * resumes with GET + Last-Event-ID and must get the result replayed. Without closeStream it just answers.
  */
 export async function reconnection(_args, ctx) {
+  if (typeof ctx.closeStream === 'function') ctx.closeStream();
   await ctx.sleep(100);
   return {
     content: [
