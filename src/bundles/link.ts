@@ -45,9 +45,22 @@ export function linkHandler(
       throw new BundleError(`Function ${link.function_name} not found in module ${link.module_name}`);
     return fn as Fn;
   };
-  const invoke: Invoker = async (args, ctx) => {
-    const call = await (target ??= resolveTarget());
-    return call(args, ctx);
+  let resolved: Target | undefined;
+  const invoke: Invoker = (args, ctx) => {
+    if (resolved) return callSafely(resolved, args, ctx);
+    return (target ??= resolveTarget()).then((fn) => {
+      resolved = fn;
+      return fn(args, ctx);
+    });
   };
   return { invoke, settings, returnType: link.return_type };
+}
+
+/** Calls bundle code, turning a synchronous throw into a rejection, without an extra async frame. */
+function callSafely(fn: Target, args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+  try {
+    return Promise.resolve(fn(args, ctx));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

@@ -1,6 +1,7 @@
 /** What the engine knows about one request while it is being served. */
 import type { RequestId } from '../protocol/jsonrpc.js';
 import type { Endpoint } from '../registry/catalog.js';
+import type { Cancellation } from './cancellation.js';
 import type { Session } from './session.js';
 import type { MessageSink } from './sink.js';
 
@@ -8,7 +9,7 @@ export interface RequestContext {
   readonly session: Session;
   readonly endpoint: Endpoint;
   readonly requestId: RequestId;
-  readonly signal: AbortSignal;
+  readonly cancel: Cancellation;
   readonly progressToken: string | number | undefined;
   readonly sink: MessageSink;
 }

@@ -22,6 +22,7 @@ import {
 } from '../protocol/jsonrpc.js';
 import { allowsBatch } from '../protocol/versions.js';
 import type { Endpoint } from '../registry/catalog.js';
+import { Cancellation } from './cancellation.js';
 import type { RequestContext } from './context.js';
 import { SessionHub } from './hub.js';
 import { completionMethods } from './methods/completion.js';
@@ -160,21 +161,21 @@ export class Engine {
     const params = req.params ?? {};
     const meta = params['_meta'] as { progressToken?: unknown } | undefined;
     const token = meta?.progressToken;
-    const controller = new AbortController();
+    const cancel = new Cancellation();
     const ctx: RequestContext = {
       session,
       endpoint,
       requestId: req.id,
-      signal: controller.signal,
+      cancel,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       sink,
     };
-    session.track(req.id, controller);
+    session.track(req.id, cancel);
     try {
       const result = await spec.run(params, ctx, this);
-      return controller.signal.aborted ? undefined : success(req.id, result);
+      return cancel.aborted ? undefined : success(req.id, result);
     } catch (err) {
-      if (controller.signal.aborted) return undefined;
+      if (cancel.aborted) return undefined;
       return this.toErrorResponse(req, err);
     } finally {
       session.untrack(req.id);
@@ -218,7 +219,8 @@ export class Engine {
     method: string,
     params: Params | undefined,
   ): Promise<Record<string, unknown>> {
-    const { session, signal } = ctx;
+    const { session } = ctx;
+    const signal = ctx.cancel.signal;
     if (session.closed) return Promise.reject(new Error('session closed'));
     if (!session.backchannel) {
       return Promise.reject(

@@ -38,8 +38,16 @@ export interface ValidationOutcome {
 
 const DRAFT_07 = /draft-0[4-7]/;
 
-/** Validates (and fills defaults into) `value`. A schema that does not compile is reported, never thrown. */
-export async function validate(schema: object, value: unknown): Promise<ValidationOutcome> {
+/**
+ * Validates (and fills defaults into) `value`. A schema that does not compile is reported, never thrown.
+ * Synchronous once the schema is compiled, so the hot path pays no extra promise.
+ */
+export function validate(schema: object, value: unknown): ValidationOutcome | Promise<ValidationOutcome> {
+  const fn = cache.get(schema);
+  return fn ? check(fn, value) : compileThenValidate(schema, value);
+}
+
+async function compileThenValidate(schema: object, value: unknown): Promise<ValidationOutcome> {
   let fn = cache.get(schema);
   if (!fn) {
     const c = await (compilers ??= load());
@@ -51,6 +59,10 @@ export async function validate(schema: object, value: unknown): Promise<Validati
     }
     cache.set(schema, fn);
   }
+  return check(fn, value);
+}
+
+function check(fn: ValidateFunction | Error, value: unknown): ValidationOutcome {
   if (fn instanceof Error) return { ok: false, message: `Invalid schema: ${fn.message}` };
   if (fn(value)) return { ok: true };
   return { ok: false, message: describe(fn.errors ?? []) };

@@ -5,6 +5,7 @@
  */
 import type { JsonRpcMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { LogLevel } from '../protocol/log-levels.js';
+import type { Cancellation } from './cancellation.js';
 import { DEFAULT_HTTP_VERSION } from '../protocol/versions.js';
 
 /** Where a session's server-initiated messages go when no request is in progress (GET stream, stdout, legacy stream). */
@@ -26,7 +27,7 @@ export class Session {
   logLevel: LogLevel | undefined;
   notifier: Notifier | undefined;
   subscriptions: Set<string> | undefined;
-  inflight: Map<RequestId, AbortController> | undefined;
+  inflight: Map<RequestId, Cancellation> | undefined;
   pending: Map<RequestId, PendingClientRequest> | undefined;
   private outboundSeq = 0;
   closed = false;
@@ -44,8 +45,8 @@ export class Session {
     return this.outboundSeq;
   }
 
-  track(id: RequestId, controller: AbortController): void {
-    (this.inflight ??= new Map()).set(id, controller);
+  track(id: RequestId, cancel: Cancellation): void {
+    (this.inflight ??= new Map()).set(id, cancel);
   }
 
   untrack(id: RequestId): void {

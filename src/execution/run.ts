@@ -29,7 +29,7 @@ export async function runHandler(
     if (typeof code === 'number' && Number.isInteger(code) && !(err instanceof McpError)) {
       throw new McpError(code, message, (err as { data?: unknown }).data);
     }
-    if (!rc.signal.aborted) engine.logger.warn({ err, endpoint: rc.endpoint.id }, `${label} failed`);
+    if (!rc.cancel.aborted) engine.logger.warn({ err, endpoint: rc.endpoint.id }, `${label} failed`);
     return { ok: false, message: message || `${label} failed` };
   }
 }

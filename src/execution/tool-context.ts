@@ -16,7 +16,7 @@ export class RequestToolContext implements ToolContext {
   ) {}
 
   get signal(): AbortSignal {
-    return this.rc.signal;
+    return this.rc.cancel.signal;
   }
   get endpointId(): string {
     return this.rc.endpoint.id;
@@ -37,7 +37,7 @@ export class RequestToolContext implements ToolContext {
 
   async progress(progress: number, total?: number, message?: string): Promise<void> {
     const token = this.rc.progressToken;
-    if (token === undefined || this.rc.signal.aborted) return;
+    if (token === undefined || this.rc.cancel.aborted) return;
     const params: Record<string, unknown> = { progressToken: token, progress };
     if (total !== undefined) params['total'] = total;
     if (message !== undefined) params['message'] = message;
@@ -78,7 +78,7 @@ export class RequestToolContext implements ToolContext {
   }
 
   sleep(ms: number): Promise<void> {
-    const signal = this.rc.signal;
+    const signal = this.rc.cancel.signal;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const timer = setTimeout(() => {

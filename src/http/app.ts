@@ -2,7 +2,7 @@
  * The Fastify application: body handling, DNS-rebinding guard, error masking, health, and the MCP transports.
  * Bodies reach the transports as raw strings so that malformed JSON is answered with JSON-RPC -32700.
  */
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
@@ -26,11 +26,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, engine, registry, sessions, logger } = deps;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
-    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
-    // biome-ignore lint/suspicious/noExplicitAny: pino and Fastify's logger types differ only nominally
-    loggerInstance: logger as any,
+    // Fastify's own logger stays off: it would build a child logger per request. Errors are logged by the
+    // error handler below through the daemon's logger.
+    logger: false,
+    maxParamLength: 128,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));

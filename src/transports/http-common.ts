@@ -11,6 +11,7 @@ export type EndpointRequest = FastifyRequest<{ Params: { endpointId: string } }>
 /** Replies 400/404 and returns false when the endpoint id is malformed or unknown. */
 export function checkEndpoint(req: EndpointRequest, reply: FastifyReply, endpoints: EndpointLookup): boolean {
   const id = req.params.endpointId;
+  if (endpoints.get(id)) return true;
   if (!ENDPOINT_ID.test(id)) {
     sendRpcError(reply, 400, ErrorCode.InvalidRequest, 'Bad Request: endpoint id must match [A-Za-z0-9_-]+');
     return false;

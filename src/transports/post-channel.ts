@@ -52,7 +52,7 @@ export class PostChannel implements MessageSink {
   finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
     if (!this.writer) {
       if (response === undefined) this.reply.code(202).send();
-      else sendJson(this.reply, response, this.sessionHeader());
+      else sendJson(this.reply, response);
       return;
     }
     if (response !== undefined) this.write(JSON.stringify(response));

@@ -1,6 +1,8 @@
 /**
  * stdio transport: newline-delimited JSON-RPC on a readable/writable pair. stdout carries only MCP messages.
  * One session for the life of the process; requests run concurrently, so a slow tool never blocks a ping.
+ * Output produced in one turn of the event loop is written with one call: pipelined clients get their answers
+ * in a few large writes instead of one system call per message.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
@@ -27,9 +29,21 @@ export function serveStdio(opts: StdioOptions): StdioConnection {
   const { engine, input, output } = opts;
   const maxLine = opts.maxLineBytes ?? 4 * 1024 * 1024;
   const session = new Session(opts.endpointId);
+  let pendingOut = '';
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    if (pendingOut === '' || !output.writable) return;
+    const chunk = pendingOut;
+    pendingOut = '';
+    output.write(chunk);
+  };
   const write = (m: JsonRpcMessage | JsonRpcMessage[]) => {
-    if (!output.writable) return;
-    output.write(`${JSON.stringify(m)}\n`);
+    pendingOut += `${JSON.stringify(m)}\n`;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   };
   const sink: MessageSink = { send: write };
   session.notifier = write;
@@ -44,8 +58,21 @@ export function serveStdio(opts: StdioOptions): StdioConnection {
     if (ended && inflight === 0) {
       engine.hub.remove(session);
       session.close();
+      flush();
       finish();
     }
+  };
+  const settle = () => {
+    inflight -= 1;
+    maybeFinish();
+  };
+  const answer = (res: unknown) => {
+    if (res !== undefined) write(res as JsonRpcMessage);
+    settle();
+  };
+  const fail = (err: unknown) => {
+    engine.logger.error({ err }, 'stdio message failed');
+    settle();
   };
 
   const handleLine = (line: string) => {
@@ -53,36 +80,33 @@ export function serveStdio(opts: StdioOptions): StdioConnection {
     const decoded = decode(line);
     if (!decoded.ok) return write(parseErrorResponse());
     inflight += 1;
-    engine
-      .handle(decoded.value, session, sink)
-      .then((res) => {
-        if (res !== undefined) write(res);
-      })
-      .catch((err: unknown) => engine.logger.error({ err }, 'stdio message failed'))
-      .finally(() => {
-        inflight -= 1;
-        maybeFinish();
-      });
+    engine.handle(decoded.value, session, sink).then(answer, fail);
   };
 
   let buffer = '';
+  let overflow = false;
   input.setEncoding('utf8');
   input.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl = buffer.indexOf('\n');
+    let start = 0;
+    let nl = chunk.indexOf('\n');
     while (nl !== -1) {
-      handleLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-      nl = buffer.indexOf('\n');
+      const piece = chunk.slice(start, nl);
+      if (overflow) overflow = false;
+      else handleLine(buffer === '' ? piece : buffer + piece);
+      buffer = '';
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
     }
+    if (start < chunk.length && !overflow) buffer += chunk.slice(start);
     if (buffer.length > maxLine) {
       buffer = '';
+      overflow = true;
       write(parseErrorResponse(`Parse error: message longer than ${maxLine} bytes`));
     }
   });
   const onEnd = () => {
     if (ended) return;
-    if (buffer.trim() !== '') handleLine(buffer);
+    if (buffer.trim() !== '' && !overflow) handleLine(buffer);
     buffer = '';
     ended = true;
     maybeFinish();

@@ -28,7 +28,8 @@ export const toolMethods: MethodTable = {
       const { definition, handler } = entry;
       const inputSchema = definition['inputSchema'];
       if (typeof inputSchema === 'object' && inputSchema !== null) {
-        const check = await validate(inputSchema, args);
+        let check = validate(inputSchema, args);
+        if (check instanceof Promise) check = await check;
         if (!check.ok) return toolErrorResult(`Invalid arguments for tool ${name}: ${check.message}`);
       }
       if (!handler) return toolErrorResult(`Tool ${name} has no implementation linked`);

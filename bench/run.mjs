@@ -1,0 +1,255 @@
+// mcpd benchmark: mcpd against a bare Fastify server and the official SDK server, measured in one run.
+//   HTTP: tools/call echo on one session, 32 connections (autocannon): req/s and p99 latency
+//   stdio: pipelined tools/call echo; cold start to the first initialize answer; RSS per idle HTTP session
+// Usage: npm run bench [-- --duration 10 --sessions 2000 --quick]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    sessions: { type: 'string', default: '2000' },
+    messages: { type: 'string', default: '20000' },
+    starts: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const DURATION = opts.quick ? 3 : Number(opts.duration);
+const SESSIONS = opts.quick ? 300 : Number(opts.sessions);
+const MESSAGES = opts.quick ? 5000 : Number(opts.messages);
+const STARTS = opts.quick ? 5 : Number(opts.starts);
+const ROUNDS = opts.quick ? 1 : Number(opts.rounds);
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const MCPD = here('../dist/cli/main.js');
+const DEMO = here('../examples/demo/mcp.json');
+const node = process.execPath;
+
+const INIT = (id = 0) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+});
+const CALL = (id) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** Starts a peer that prints {"url"} (or mcpd, whose log line carries "url") and resolves with it. */
+function startHttp(args, env = {}) {
+  const child = spawn(node, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (c) => {
+      out += c;
+      const m = /"url":"(http:[^"]+)"/.exec(out);
+      if (m) resolve({ url: m[1], child });
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    child.once('exit', (code) => reject(new Error(`peer exited (${code}): ${out}`)));
+  });
+}
+
+async function mcpdHttp() {
+  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', DEMO], {
+    env: { ...process.env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stderr.setEncoding('utf8').on('data', (c) => {
+      out += c;
+      const m = /"url":"(http:[^"]+)"/.exec(out);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.once('exit', (code) => reject(new Error(`mcpd exited (${code}): ${out}`)));
+  });
+}
+
+async function initialize(url) {
+  const res = await fetch(`${url}/default/mcp`, { method: 'POST', headers: HEADERS, body: JSON.stringify(INIT()) });
+  await res.text();
+  const sid = res.headers.get('mcp-session-id');
+  if (sid) {
+    await fetch(`${url}/default/mcp`, {
+      method: 'POST',
+      headers: { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    }).then((r) => r.text());
+  }
+  return sid;
+}
+
+function cannon(url, headers, duration) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url, method: 'POST', connections: 32, duration, headers, body: JSON.stringify(CALL(1)) },
+      (err, r) => (err ? reject(err) : resolve(r)),
+    );
+  });
+}
+
+/** Starts a peer, opens its session and checks that echo answers; returns what autocannon needs. */
+async function httpTarget(name, start, needsSession) {
+  const { url, child } = await start();
+  const sid = needsSession ? await initialize(url) : undefined;
+  const headers = sid ? { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' } : HEADERS;
+  const probe = await fetch(`${url}/default/mcp`, { method: 'POST', headers, body: JSON.stringify(CALL(1)) });
+  const text = await probe.text();
+  if (!text.includes('hello')) throw new Error(`${name}: echo probe failed: ${probe.status} ${text}`);
+  return { name, url: `${url}/default/mcp`, headers, child, runs: [] };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Interleaves rounds over all targets (noise hits them alike) and reports medians. */
+async function httpCompare(targets) {
+  for (const t of targets) await cannon(t.url, t.headers, Math.min(3, DURATION)); // warm-up
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const t of targets) t.runs.push(await cannon(t.url, t.headers, DURATION));
+  }
+  return targets.map((t) => {
+    t.child.kill();
+    return {
+      name: t.name,
+      rps: median(t.runs.map((r) => r.requests.average)),
+      p50: median(t.runs.map((r) => r.latency.p50)),
+      p99: median(t.runs.map((r) => r.latency.p99)),
+      bad: t.runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
+    };
+  });
+}
+
+/** Sends MESSAGES pipelined tools/call lines to a stdio server and times all answers. */
+async function stdioRun(name, args, needsInit) {
+  const child = spawn(node, args, { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const lines = lineReader(child.stdout);
+  try {
+    if (needsInit) {
+      child.stdin.write(`${JSON.stringify(INIT())}\n`);
+      await lines.next();
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    }
+    const run = async (count) => {
+      let payload = '';
+      for (let i = 1; i <= count; i += 1) payload += `${JSON.stringify(CALL(i))}\n`;
+      const t0 = process.hrtime.bigint();
+      child.stdin.write(payload);
+      for (let i = 0; i < count; i += 1) {
+        const line = await lines.next();
+        if (!line.includes('hello')) throw new Error(`${name}: unexpected answer ${line}`);
+      }
+      return Number(process.hrtime.bigint() - t0) / 1e9;
+    };
+    await run(Math.min(2000, MESSAGES));
+    const secs = await run(MESSAGES);
+    return { name, mps: MESSAGES / secs };
+  } finally {
+    child.kill();
+  }
+}
+
+function lineReader(stream) {
+  let buffer = '';
+  const queue = [];
+  const waiters = [];
+  stream.setEncoding('utf8').on('data', (c) => {
+    buffer += c;
+    let nl = buffer.indexOf('\n');
+    while (nl !== -1) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const w = waiters.shift();
+      if (w) w(line);
+      else queue.push(line);
+      nl = buffer.indexOf('\n');
+    }
+  });
+  return { next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))) };
+}
+
+/** Median time from spawn to the first initialize answer on stdout. */
+async function coldStart(name, args) {
+  const times = [];
+  for (let i = 0; i < STARTS; i += 1) {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(node, args, { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+    child.stdin.write(`${JSON.stringify(INIT())}\n`);
+    const line = await lineReader(child.stdout).next();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (!line.includes('"id":0')) throw new Error(`${name}: bad initialize answer ${line}`);
+    child.kill();
+    await new Promise((r) => child.once('exit', r));
+  }
+  times.sort((a, b) => a - b);
+  return { name, ms: times[Math.floor(times.length / 2)] };
+}
+
+const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+
+/** Opens SESSIONS idle sessions and reports the RSS growth per session. */
+async function sessionRss(name, start) {
+  const { url, child } = await start();
+  try {
+    for (let i = 0; i < 50; i += 1) await initialize(url);
+    global.gc?.();
+    await new Promise((r) => setTimeout(r, 500));
+    const before = rssKb(child.pid);
+    for (let i = 0; i < SESSIONS; i += 8) {
+      await Promise.all(Array.from({ length: Math.min(8, SESSIONS - i) }, () => initialize(url)));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = rssKb(child.pid);
+    return { name, kbPerSession: (after - before) / SESSIONS };
+  } finally {
+    child.kill();
+  }
+}
+
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const results = {};
+
+console.log(`mcpd bench: node ${process.version}, duration ${DURATION}s, ${SESSIONS} sessions, ${MESSAGES} stdio messages\n`);
+
+const [bare, mcpd, sdk] = await httpCompare([
+  await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), false),
+  await httpTarget('mcpd', mcpdHttp, true),
+  await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), true),
+]);
+results.http = { bare, mcpd, sdk };
+console.log(`HTTP tools/call echo, one session, 32 connections (median of ${ROUNDS} interleaved rounds)`);
+for (const r of [bare, mcpd, sdk]) {
+  console.log(`  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`);
+}
+console.log(
+  `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x\n`,
+);
+
+const sBare = await stdioRun('bare node', [here('peers/bare-stdio.mjs')], false);
+const sMcpd = await stdioRun('mcpd', [MCPD, 'stdio', '--config', DEMO], true);
+const sSdk = await stdioRun('official SDK', [here('peers/sdk-server.mjs'), 'stdio'], true);
+results.stdio = { bare: sBare, mcpd: sMcpd, sdk: sSdk };
+console.log('stdio tools/call echo, pipelined');
+for (const r of [sBare, sMcpd, sSdk]) console.log(`  ${r.name.padEnd(14)} ${fmt(r.mps).padStart(8)} msg/s`);
+console.log(`  mcpd/bare: ${fmt((sMcpd.mps / sBare.mps) * 100, 1)}% (target >= 50%); mcpd/SDK: ${fmt(sMcpd.mps / sSdk.mps, 1)}x\n`);
+
+const cBare = await coldStart('bare node', [here('peers/bare-stdio.mjs')]);
+const cMcpd = await coldStart('mcpd', [MCPD, 'stdio', '--config', DEMO]);
+const cSdk = await coldStart('official SDK', [here('peers/sdk-server.mjs'), 'stdio']);
+results.coldStart = { bare: cBare, mcpd: cMcpd, sdk: cSdk };
+console.log(`cold start to first initialize answer (median of ${STARTS})`);
+for (const r of [cBare, cMcpd, cSdk]) console.log(`  ${r.name.padEnd(14)} ${fmt(r.ms, 1).padStart(8)} ms`);
+console.log(`  mcpd/bare: ${fmt(cMcpd.ms / cBare.ms, 2)}x (target <= 1.5x); SDK/mcpd: ${fmt(cSdk.ms / cMcpd.ms, 1)}x\n`);
+
+const rMcpd = await sessionRss('mcpd', mcpdHttp);
+const rSdk = await sessionRss('official SDK', () => startHttp([here('peers/sdk-server.mjs')]));
+results.rss = { mcpd: rMcpd, sdk: rSdk };
+console.log(`RSS per idle Streamable HTTP session (${SESSIONS} sessions)`);
+for (const r of [rMcpd, rSdk]) console.log(`  ${r.name.padEnd(14)} ${fmt(r.kbPerSession, 2).padStart(8)} KB`);
+console.log(`  target <= 10 KB\n`);
+
+if (process.env.BENCH_JSON) console.log(JSON.stringify(results));
