@@ -35,12 +35,20 @@ const INIT = (id = 0) => ({
   method: 'initialize',
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
 });
-const CALL = (id) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
+const CALL = (id) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: 'echo', arguments: { text: 'hello' } },
+});
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 /** Starts a peer that prints {"url"} (or mcpd, whose log line carries "url") and resolves with it. */
 function startHttp(args, env = {}) {
-  const child = spawn(node, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, args, {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (c) => {
@@ -71,7 +79,11 @@ async function mcpdHttp() {
 }
 
 async function initialize(url) {
-  const res = await fetch(`${url}/default/mcp`, { method: 'POST', headers: HEADERS, body: JSON.stringify(INIT()) });
+  const res = await fetch(`${url}/default/mcp`, {
+    method: 'POST',
+    headers: HEADERS,
+    body: JSON.stringify(INIT()),
+  });
   await res.text();
   const sid = res.headers.get('mcp-session-id');
   if (sid) {
@@ -126,7 +138,10 @@ async function httpCompare(targets) {
 
 /** Sends MESSAGES pipelined tools/call lines to a stdio server and times all answers. */
 async function stdioRun(name, args, needsInit) {
-  const child = spawn(node, args, { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const child = spawn(node, args, {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
   const lines = lineReader(child.stdout);
   try {
     if (needsInit) {
@@ -169,7 +184,9 @@ function lineReader(stream) {
       nl = buffer.indexOf('\n');
     }
   });
-  return { next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))) };
+  return {
+    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))),
+  };
 }
 
 /** Median time from spawn to the first initialize answer on stdout. */
@@ -177,7 +194,10 @@ async function coldStart(name, args) {
   const times = [];
   for (let i = 0; i < STARTS; i += 1) {
     const t0 = process.hrtime.bigint();
-    const child = spawn(node, args, { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const child = spawn(node, args, {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
     child.stdin.write(`${JSON.stringify(INIT())}\n`);
     const line = await lineReader(child.stdout).next();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -189,7 +209,8 @@ async function coldStart(name, args) {
   return { name, ms: times[Math.floor(times.length / 2)] };
 }
 
-const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+const rssKb = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
 
 /** Opens SESSIONS idle sessions and reports the RSS growth per session. */
 async function sessionRss(name, start) {
@@ -213,7 +234,9 @@ async function sessionRss(name, start) {
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const results = {};
 
-console.log(`mcpd bench: node ${process.version}, duration ${DURATION}s, ${SESSIONS} sessions, ${MESSAGES} stdio messages\n`);
+console.log(
+  `mcpd bench: node ${process.version}, duration ${DURATION}s, ${SESSIONS} sessions, ${MESSAGES} stdio messages\n`,
+);
 
 const [bare, mcpd, sdk] = await httpCompare([
   await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), false),
@@ -223,7 +246,9 @@ const [bare, mcpd, sdk] = await httpCompare([
 results.http = { bare, mcpd, sdk };
 console.log(`HTTP tools/call echo, one session, 32 connections (median of ${ROUNDS} interleaved rounds)`);
 for (const r of [bare, mcpd, sdk]) {
-  console.log(`  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`);
+  console.log(
+    `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`,
+  );
 }
 console.log(
   `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x\n`,
@@ -235,7 +260,9 @@ const sSdk = await stdioRun('official SDK', [here('peers/sdk-server.mjs'), 'stdi
 results.stdio = { bare: sBare, mcpd: sMcpd, sdk: sSdk };
 console.log('stdio tools/call echo, pipelined');
 for (const r of [sBare, sMcpd, sSdk]) console.log(`  ${r.name.padEnd(14)} ${fmt(r.mps).padStart(8)} msg/s`);
-console.log(`  mcpd/bare: ${fmt((sMcpd.mps / sBare.mps) * 100, 1)}% (target >= 50%); mcpd/SDK: ${fmt(sMcpd.mps / sSdk.mps, 1)}x\n`);
+console.log(
+  `  mcpd/bare: ${fmt((sMcpd.mps / sBare.mps) * 100, 1)}% (target >= 50%); mcpd/SDK: ${fmt(sMcpd.mps / sSdk.mps, 1)}x\n`,
+);
 
 const cBare = await coldStart('bare node', [here('peers/bare-stdio.mjs')]);
 const cMcpd = await coldStart('mcpd', [MCPD, 'stdio', '--config', DEMO]);
@@ -243,7 +270,9 @@ const cSdk = await coldStart('official SDK', [here('peers/sdk-server.mjs'), 'std
 results.coldStart = { bare: cBare, mcpd: cMcpd, sdk: cSdk };
 console.log(`cold start to first initialize answer (median of ${STARTS})`);
 for (const r of [cBare, cMcpd, cSdk]) console.log(`  ${r.name.padEnd(14)} ${fmt(r.ms, 1).padStart(8)} ms`);
-console.log(`  mcpd/bare: ${fmt(cMcpd.ms / cBare.ms, 2)}x (target <= 1.5x); SDK/mcpd: ${fmt(cSdk.ms / cMcpd.ms, 1)}x\n`);
+console.log(
+  `  mcpd/bare: ${fmt(cMcpd.ms / cBare.ms, 2)}x (target <= 1.5x); SDK/mcpd: ${fmt(cSdk.ms / cMcpd.ms, 1)}x\n`,
+);
 
 const rMcpd = await sessionRss('mcpd', mcpdHttp);
 const rSdk = await sessionRss('official SDK', () => startHttp([here('peers/sdk-server.mjs')]));

@@ -1,5 +1,6 @@
 // Baseline: bare Node reading newline-delimited JSON on stdin and writing a canned answer per line.
-const answer = (id) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"content":[{"type":"text","text":"hello"}]}}\n`;
+const answer = (id) =>
+  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"content":[{"type":"text","text":"hello"}]}}\n`;
 let buffer = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {

@@ -50,8 +50,8 @@ export function isLoopback(host: string): boolean {
 }
 
 export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Readonly<Config> {
-  const host = flags.host ?? env['HOST'] ?? '127.0.0.1';
-  const port = int('port', flags.port ?? env['PORT'] ?? '8000', 0, 65535);
+  const host = flags.host ?? nonEmpty(env['HOST']) ?? '127.0.0.1';
+  const port = int('port', flags.port ?? nonEmpty(env['PORT']) ?? '8000', 0, 65535);
   const auth = (env['AUTH_PROVIDER'] ?? 'none').toLowerCase();
   if (auth !== 'none') {
     throw new ConfigError(
@@ -97,8 +97,13 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
   });
 }
 
+/** An empty or blank variable counts as unset (compose files often pass `PORT=${PORT}` through). */
+function nonEmpty(raw: string | undefined): string | undefined {
+  return raw === undefined || raw.trim() === '' ? undefined : raw;
+}
+
 function int(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }

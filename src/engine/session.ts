@@ -5,8 +5,8 @@
  */
 import type { JsonRpcMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { LogLevel } from '../protocol/log-levels.js';
-import type { Cancellation } from './cancellation.js';
 import { DEFAULT_HTTP_VERSION } from '../protocol/versions.js';
+import type { Cancellation } from './cancellation.js';
 
 /** Where a session's server-initiated messages go when no request is in progress (GET stream, stdout, legacy stream). */
 export type Notifier = (message: JsonRpcMessage) => void;

@@ -31,7 +31,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Fastify's own logger stays off: it would build a child logger per request. Errors are logged by the
     // error handler below through the daemon's logger.
     logger: false,
-    maxParamLength: 128,
+    routerOptions: { maxParamLength: 256 },
+    frameworkErrors: (err, _req, reply) => {
+      sendRpcError(reply, err.statusCode ?? 400, ErrorCode.InvalidRequest, `Bad Request: ${err.message}`);
+    },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EndpointLookup } from '../engine/engine.js';
 import { sendRpcError } from '../http/replies.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { decode, parseErrorResponse } from '../protocol/jsonrpc.js';
+import { classify, decode, parseErrorResponse } from '../protocol/jsonrpc.js';
 import { ENDPOINT_ID } from '../registry/endpoints.js';
 
 export type EndpointRequest = FastifyRequest<{ Params: { endpointId: string } }>;
@@ -44,10 +44,18 @@ export function readJsonBody(req: FastifyRequest, reply: FastifyReply): { value:
   return { value: decoded.value };
 }
 
-/** True when the decoded body holds at least one request (as opposed to only notifications/responses). */
-export function hasRequest(value: unknown): boolean {
-  const isReq = (m: unknown) => typeof m === 'object' && m !== null && 'method' in m && 'id' in m;
-  return Array.isArray(value) ? value.some(isReq) : isReq(value);
+/**
+ * True when the body calls for a JSON-RPC answer: a request, an invalid message or an empty batch.
+ * A body of only well-formed notifications and responses is acknowledged with 202 instead.
+ */
+export function needsAnswer(value: unknown): boolean {
+  if (!Array.isArray(value)) return !isAcknowledgeable(value);
+  return value.length === 0 || !value.every(isAcknowledgeable);
+}
+
+function isAcknowledgeable(message: unknown): boolean {
+  const kind = classify(message).kind;
+  return kind === 'notification' || kind === 'response';
 }
 
 export const header = (req: FastifyRequest, name: string): string | undefined => {

@@ -26,15 +26,10 @@ export class PostChannel implements MessageSink {
     private readonly reply: FastifyReply,
     private readonly session: Session,
     private readonly http: HttpSession | undefined,
-    private readonly sseAllowed: boolean,
     private readonly settings: StreamSettings,
   ) {}
 
   send(message: JsonRpcMessage): void {
-    if (!this.sseAllowed) {
-      this.session.notifier?.(message);
-      return;
-    }
     this.upgrade();
     this.write(JSON.stringify(message));
   }
@@ -42,7 +37,7 @@ export class PostChannel implements MessageSink {
   /** Ends the connection but keeps the stream's log, so the client can resume it with Last-Event-ID. */
   closeStream(): void {
     // Without a priming event id (before 2025-11-25) the client could not resume, so keep the stream open.
-    if (!this.sseAllowed || !this.http || !atLeast(this.session.protocolVersion, '2025-11-25')) return;
+    if (!this.http || !atLeast(this.session.protocolVersion, '2025-11-25')) return;
     this.upgrade();
     if (this.log) this.log.writer = undefined;
     this.writer?.end();
@@ -51,8 +46,15 @@ export class PostChannel implements MessageSink {
   /** Sends the final response (or ends quietly when the request was cancelled). */
   finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
     if (!this.writer) {
-      if (response === undefined) this.reply.code(202).send();
-      else sendJson(this.reply, response);
+      if (response !== undefined) {
+        sendJson(this.reply, response);
+        return;
+      }
+      // Cancelled before anything was sent: a POST carrying a request must be answered with a stream or JSON,
+      // and no response should follow a cancellation, so send a stream that ends at once. It carries no event
+      // id, so clients have nothing to resume.
+      this.reply.hijack();
+      new SseWriter(this.reply.raw, {}, this.settings.keepAliveMs).end();
       return;
     }
     if (response !== undefined) this.write(JSON.stringify(response));

@@ -10,7 +10,7 @@ import { accepts, sendJson, sendRpcError } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { atLeast, DEFAULT_HTTP_VERSION, isSupportedVersion } from '../protocol/versions.js';
-import { checkEndpoint, type EndpointRequest, hasRequest, header, readJsonBody } from './http-common.js';
+import { checkEndpoint, type EndpointRequest, header, needsAnswer, readJsonBody } from './http-common.js';
 import type { HttpSession, HttpSessionStore } from './http-sessions.js';
 import { handlePlainJson } from './plain-json.js';
 import { PostChannel, type StreamSettings } from './post-channel.js';
@@ -121,11 +121,11 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
       session = http.session;
     }
 
-    if (!hasRequest(value)) {
+    if (!needsAnswer(value)) {
       await engine.handle(value, session, { send: (m) => session.notifier?.(m) });
       return reply.code(202).send();
     }
-    const channel = new PostChannel(reply, session, http, true, opts);
+    const channel = new PostChannel(reply, session, http, opts);
     const response = await engine.handle(value, session, channel);
     channel.finish(response);
     return reply;
@@ -162,14 +162,9 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
       else resumed.log.writer = writer;
       return reply;
     }
-    if (http.stream?.isOpen) {
-      return sendRpcError(
-        reply,
-        409,
-        ErrorCode.ConnectionClosed,
-        'Conflict: this session already has an open GET stream',
-      );
-    }
+    // One standalone stream per session: a new GET takes over from an older one (which may be a half-dead
+    // connection the client already gave up on), so reconnecting clients never lock themselves out.
+    http.stream?.end();
     reply.hijack();
     const writer = new SseWriter(reply.raw, { 'mcp-session-id': http.session.id ?? '' }, opts.keepAliveMs);
     const log = http.streamLog.standalone();
@@ -196,6 +191,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
         'Method Not Allowed: stateless server',
       );
     }
+    if (!versionOk(req, reply)) return reply;
     const http = lookup(req, reply);
     if (!http) return reply;
     sessions.delete(http.session.id ?? '');
