@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningDaemon } from '../helpers/daemon.js';
 import {
   asRecord,
-  expectNoStack,
   expectServes,
   FIXTURE_CONFIG,
   firstText,

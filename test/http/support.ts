@@ -5,29 +5,12 @@
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { createDaemon } from '../../src/daemon.js';
-import { createPinoLogger } from '../../src/observability/pino.js';
-import { DEMO_CONFIG, type RunningDaemon, STREAMABLE_HEADERS } from '../helpers/daemon.js';
+import { STREAMABLE_HEADERS } from '../helpers/daemon.js';
 
-export { DEMO_CONFIG, initSession, STREAMABLE_HEADERS } from '../helpers/daemon.js';
+export { DEMO_CONFIG, initSession, STREAMABLE_HEADERS, startDaemon } from '../helpers/daemon.js';
 
 /** The demo tools (echo, countdown) plus `touch` (server notification on GET streams) and failing code. */
 export const FIXTURE_CONFIG = fileURLToPath(new URL('./fixtures/mcp.json', import.meta.url));
-
-/**
- * Starts the real daemon in-process, like test/helpers/daemon.ts does, but with a silent pino logger:
- * the helper's `silentLogger` is rejected by Fastify (FST_ERR_LOG_INVALID_LOGGER, see daemon-start.test.ts).
- */
-export async function startDaemon(
-  env: Record<string, string> = {},
-  configFile: string = DEMO_CONFIG,
-): Promise<RunningDaemon> {
-  const config = loadConfig('serve', { port: '0', config: configFile }, { ...env });
-  const daemon = await createDaemon(config, createPinoLogger('silent'));
-  const url = await daemon.listen();
-  return { daemon, url, close: () => daemon.close() };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Narrowing helpers (no `any`).
