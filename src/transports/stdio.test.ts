@@ -1,0 +1,111 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createTestEngine } from '../../test/helpers/engine.js';
+import { serveStdio } from './stdio.js';
+
+function harness(maxLineBytes?: number) {
+  const { engine } = createTestEngine({
+    tools: [
+      {
+        definition: { name: 'echo', inputSchema: { type: 'object' } },
+        invoke: async (a) => String(a['text']),
+      },
+    ],
+  });
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const lines: unknown[] = [];
+  let buffer = '';
+  output.setEncoding('utf8');
+  output.on('data', (c: string) => {
+    buffer += c;
+    let nl = buffer.indexOf('\n');
+    while (nl !== -1) {
+      lines.push(JSON.parse(buffer.slice(0, nl)));
+      buffer = buffer.slice(nl + 1);
+      nl = buffer.indexOf('\n');
+    }
+  });
+  const conn = serveStdio(
+    maxLineBytes
+      ? { engine, endpointId: 'default', input, output, maxLineBytes }
+      : { engine, endpointId: 'default', input, output },
+  );
+  const until = async (n: number) => {
+    while (lines.length < n) await new Promise((r) => setTimeout(r, 5));
+    return lines;
+  };
+  return { engine, input, output, lines, conn, until };
+}
+
+const init = `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } })}\n`;
+const call = (id: number, text: string) =>
+  `${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } })}\n`;
+
+describe('stdio transport', () => {
+  it('answers newline-delimited messages, including ones split across chunks', async () => {
+    const h = harness();
+    const second = call(2, 'split');
+    h.input.write(init + second.slice(0, 10));
+    h.input.write(second.slice(10));
+    const lines = await h.until(2);
+    expect(lines[0]).toMatchObject({ id: 1, result: { protocolVersion: '2025-06-18' } });
+    expect(lines[1]).toEqual({
+      jsonrpc: '2.0',
+      id: 2,
+      result: { content: [{ type: 'text', text: 'split' }] },
+    });
+    h.input.end();
+    await h.conn.done;
+  });
+
+  it('answers bad JSON with -32700 and keeps going; ignores blank lines', async () => {
+    const h = harness();
+    h.input.write(`${init}\n   \n{oops\n${call(3, 'after')}`);
+    const lines = await h.until(3);
+    expect(lines).toContainEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: expect.objectContaining({ code: -32700 }),
+    });
+    expect(lines).toContainEqual(expect.objectContaining({ id: 3, result: expect.anything() }));
+    h.conn.close();
+    await h.conn.done;
+  });
+
+  it('refuses an over-long line without buffering it, then serves the next one', async () => {
+    const h = harness(64);
+    h.input.write(init);
+    await h.until(1);
+    h.input.write(`{"jsonrpc":"2.0","id":9,"method":"ping","params":{"pad":"${'x'.repeat(200)}`);
+    h.input.write(`"}}\n${call(4, 'ok')}`);
+    const lines = await h.until(3);
+    expect(lines[1]).toMatchObject({
+      error: { code: -32700, message: expect.stringContaining('longer than 64') },
+    });
+    expect(lines[2]).toMatchObject({ id: 4, result: { content: [{ text: 'ok' }] } });
+    h.input.end();
+    await h.conn.done;
+  });
+
+  it('answers a final line without a newline at EOF, then finishes and leaves the hub', async () => {
+    const h = harness();
+    h.input.write(init);
+    h.input.end(call(5, 'last').trimEnd());
+    await h.conn.done;
+    await h.until(2);
+    expect(h.lines[1]).toMatchObject({ id: 5 });
+    expect(h.engine.hub.count()).toBe(0);
+  });
+
+  it('delivers endpoint notifications to the session', async () => {
+    const h = harness();
+    h.input.write(init);
+    await h.until(1);
+    h.engine.notifyListChanged('default', 'tools');
+    const lines = await h.until(2);
+    expect(lines[1]).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    h.input.end();
+    await h.conn.done;
+  });
+});
