@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`mcpd ${VERSION}\n`);
     return 0;
   }
-  let [command, ...rest] = positionals;
+  const [first, ...rest] = positionals;
+  let command = first;
   const flags: Flags = {
     host: values.host,
     port: values.port,

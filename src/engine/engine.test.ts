@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { connect, createTestEngine, errorOf, RecordingSink, resultOf } from '../../test/helpers/engine.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { ToolContext } from '../sdk/types.js';
 import { Session } from './session.js';
 
 const tool = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -214,7 +215,7 @@ describe('cancellation', () => {
 describe('server to client requests', () => {
   const sampler = {
     definition: tool('ask'),
-    invoke: async (_a: Record<string, unknown>, ctx: import('../sdk/types.js').ToolContext) => {
+    invoke: async (_a: Record<string, unknown>, ctx: ToolContext) => {
       const answer = await ctx.sample({ messages: [], maxTokens: 5 });
       return `model said ${JSON.stringify(answer['content'])}`;
     },

@@ -4,14 +4,7 @@
  */
 
 export type LogLevelName =
-  | 'debug'
-  | 'info'
-  | 'notice'
-  | 'warning'
-  | 'error'
-  | 'critical'
-  | 'alert'
-  | 'emergency';
+  'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
 export interface ToolContext {
   /** Aborted when the client cancels the request or the session ends. */

@@ -3,7 +3,7 @@
  * its `endpoint` event; POSTs to that URL are acknowledged with 202 and answered as `message` events on the stream.
  * The older engine's `connected` event follows `endpoint`, so its clients keep working.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EndpointLookup, Engine } from '../engine/engine.js';
 import { sendRpcError } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
@@ -46,7 +46,7 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
     return reply;
   });
 
-  const onMessage = async (req: MessageRequest, reply: import('fastify').FastifyReply) => {
+  const onMessage = async (req: MessageRequest, reply: FastifyReply) => {
     if (!checkEndpoint(req, reply, endpoints)) return reply;
     const sessionId = req.query.sessionId;
     const body = readJsonBody(req, reply);

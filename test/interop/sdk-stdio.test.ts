@@ -49,6 +49,7 @@ async function spawnMcpd(configFile: string, interactive = false): Promise<Harne
   } catch (err) {
     throw new Error(
       `mcpd stdio --config ${configFile} did not initialize: ${String(err)}\nstderr:\n${stderr}`,
+      { cause: err },
     );
   }
 }
