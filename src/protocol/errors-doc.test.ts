@@ -16,7 +16,7 @@ function sourceFiles(dir: string): string[] {
 describe('docs/errors.md', () => {
   it('lists every JSON-RPC error code with its name', () => {
     for (const [name, code] of Object.entries(ErrorCode)) {
-      expect(doc, `${name} (${code})`).toMatch(new RegExp(`\\| ${code} \\| ${name} \\|`));
+      expect(doc, `${name} (${code})`).toMatch(new RegExp(`\\|\\s*${code}\\s*\\|\\s*${name}\\s*\\|`));
     }
   });
 
@@ -26,6 +26,6 @@ describe('docs/errors.md', () => {
       for (const m of readFileSync(file, 'utf8').matchAll(/code = '(MCPD_[A-Z_]+)'/g)) codes.add(m[1] ?? '');
     }
     expect(codes.size).toBeGreaterThan(0);
-    for (const code of codes) expect(doc, code).toContain(`| ${code} |`);
+    for (const code of codes) expect(doc, code).toMatch(new RegExp(`\\|\\s*${code}\\s*\\|`));
   });
 });
