@@ -2,6 +2,7 @@
  * The Fastify application: body handling, DNS-rebinding guard, error masking, health, and the MCP transports.
  * Bodies reach the transports as raw strings so that malformed JSON is answered with JSON-RPC -32700.
  */
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
@@ -10,8 +11,9 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { EndpointRegistry } from '../registry/endpoints.js';
 import type { HttpSessionStore } from '../transports/http-sessions.js';
 import { registerLegacySse } from '../transports/legacy-sse.js';
+import { streamableFastPath } from '../transports/streamable-fast-path.js';
 import { registerStreamableHttp } from '../transports/streamable-http.js';
-import { hostOriginGuard } from './host-origin.js';
+import { createHostOriginCheck, hostOriginGuard } from './host-origin.js';
 import { sendRpcError } from './replies.js';
 
 export interface AppDeps {
@@ -24,7 +26,28 @@ export interface AppDeps {
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, engine, registry, sessions, logger } = deps;
+  const hostOrigin = createHostOriginCheck({
+    boundHost: config.host,
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+  });
+  const streams = { keepAliveMs: config.keepAliveMs, sseRetryMs: config.sseRetryMs };
+  const fastPath = config.stateless
+    ? undefined
+    : streamableFastPath({
+        engine,
+        endpoints: registry,
+        sessions,
+        hostOrigin,
+        bodyLimitBytes: config.bodyLimitBytes,
+        ...streams,
+      });
   const app = Fastify({
+    // Session-bound Streamable HTTP POSTs are served before Fastify routing (see streamable-fast-path.ts).
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!fastPath?.(req, res)) handler(req, res);
+      }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -38,14 +61,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.addHook(
-    'onRequest',
-    hostOriginGuard({
-      boundHost: config.host,
-      allowedHosts: config.allowedHosts,
-      allowedOrigins: config.allowedOrigins,
-    }),
-  );
+  app.addHook('onRequest', hostOriginGuard(hostOrigin));
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) {
@@ -66,7 +82,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     sessions: sessions.size,
   }));
 
-  const streams = { keepAliveMs: config.keepAliveMs, sseRetryMs: config.sseRetryMs };
   registerStreamableHttp(app, {
     engine,
     endpoints: registry,

@@ -21,7 +21,10 @@ function hostnameOf(host: string): string {
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
-export function hostOriginGuard(opts: HostOriginOptions) {
+/** Why a request's Host or Origin is refused, or undefined when both are acceptable. */
+export type HostOriginCheck = (host: string | undefined, origin: string | undefined) => string | undefined;
+
+export function createHostOriginCheck(opts: HostOriginOptions): HostOriginCheck {
   const hosts = new Set(
     opts.allowedHosts.length > 0 ? opts.allowedHosts : isLoopback(opts.boundHost) ? LOOPBACK_HOSTS : [],
   );
@@ -38,15 +41,21 @@ export function hostOriginGuard(opts: HostOriginOptions) {
     if (origins.has(name)) return true;
     return origins.size === 0 && (LOOPBACK_HOSTS.includes(name) || hosts.has(name));
   };
-  return (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const host = req.headers.host;
+  return (host, origin) => {
     if (hosts.size > 0 && (host === undefined || !hosts.has(hostnameOf(host)))) {
-      sendRpcError(reply, 403, ErrorCode.ConnectionClosed, 'Forbidden: Host header not allowed');
-      return;
+      return 'Forbidden: Host header not allowed';
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined && !originAllowed(origin)) {
-      sendRpcError(reply, 403, ErrorCode.ConnectionClosed, 'Forbidden: Origin not allowed');
+    if (origin !== undefined && !originAllowed(origin)) return 'Forbidden: Origin not allowed';
+    return undefined;
+  };
+}
+
+/** The check as a Fastify onRequest hook: refusals are 403 with a JSON-RPC error body. */
+export function hostOriginGuard(check: HostOriginCheck) {
+  return (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const refusal = check(req.headers.host, req.headers.origin);
+    if (refusal) {
+      sendRpcError(reply, 403, ErrorCode.ConnectionClosed, refusal);
       return;
     }
     done();

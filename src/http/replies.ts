@@ -1,4 +1,5 @@
 /** HTTP replies that carry a JSON-RPC error body, for failures detected before the engine sees a message. */
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { errorResponse, type JsonRpcMessage, type RequestId } from '../protocol/jsonrpc.js';
 
@@ -15,13 +16,40 @@ export function sendRpcError(
     .send(JSON.stringify(errorResponse(id, code, message)));
 }
 
+/**
+ * Writes a 200 JSON answer straight to the Node response. This is the tools/call hot path: going around
+ * Fastify's reply pipeline (no onSend hooks here) is worth ~10% of throughput.
+ */
+export function writeJson(
+  res: ServerResponse,
+  body: JsonRpcMessage | JsonRpcMessage[],
+  headers?: Record<string, string>,
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** An HTTP error with a JSON-RPC error body, written to the Node response (for paths outside Fastify). */
+export function writeRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  const text = JSON.stringify(errorResponse(null, code, message));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** writeJson for a Fastify route: the reply is hijacked, so Fastify sends nothing more. */
 export function sendJson(
   reply: FastifyReply,
   body: JsonRpcMessage | JsonRpcMessage[],
   headers?: Record<string, string>,
-) {
-  if (headers) reply.headers(headers);
-  return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(body));
+): FastifyReply {
+  reply.hijack();
+  writeJson(reply.raw, body, headers);
+  return reply;
 }
 
 /** Parsed Accept header flags. A missing header or a wildcard accepts everything. */

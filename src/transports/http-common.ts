@@ -49,7 +49,12 @@ export function readJsonBody(req: FastifyRequest, reply: FastifyReply): { value:
  * A body of only well-formed notifications and responses is acknowledged with 202 instead.
  */
 export function needsAnswer(value: unknown): boolean {
-  if (!Array.isArray(value)) return !isAcknowledgeable(value);
+  if (!Array.isArray(value)) {
+    const m = value as { method?: unknown; id?: unknown } | null;
+    // The common case, a request, is decided without a full classification.
+    if (typeof m?.method === 'string' && m.id !== undefined) return true;
+    return !isAcknowledgeable(value);
+  }
   return value.length === 0 || !value.every(isAcknowledgeable);
 }
 

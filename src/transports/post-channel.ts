@@ -3,10 +3,10 @@
  * the first notification or server→client request the handler sends upgrades the reply to SSE (when the client
  * accepts it), with a priming event and resumable event ids; the final response then closes the stream.
  */
-import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { Session } from '../engine/session.js';
 import type { MessageSink } from '../engine/sink.js';
-import { sendJson } from '../http/replies.js';
+import { writeJson } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
 import type { JsonRpcMessage, JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { atLeast } from '../protocol/versions.js';
@@ -23,7 +23,7 @@ export class PostChannel implements MessageSink {
   private log: StreamLog | undefined;
 
   constructor(
-    private readonly reply: FastifyReply,
+    private readonly res: ServerResponse,
     private readonly session: Session,
     private readonly http: HttpSession | undefined,
     private readonly settings: StreamSettings,
@@ -47,14 +47,13 @@ export class PostChannel implements MessageSink {
   finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
     if (!this.writer) {
       if (response !== undefined) {
-        sendJson(this.reply, response);
+        writeJson(this.res, response);
         return;
       }
       // Cancelled before anything was sent: a POST carrying a request must be answered with a stream or JSON,
       // and no response should follow a cancellation, so send a stream that ends at once. It carries no event
       // id, so clients have nothing to resume.
-      this.reply.hijack();
-      new SseWriter(this.reply.raw, {}, this.settings.keepAliveMs).end();
+      new SseWriter(this.res, {}, this.settings.keepAliveMs).end();
       return;
     }
     if (response !== undefined) this.write(JSON.stringify(response));
@@ -72,8 +71,7 @@ export class PostChannel implements MessageSink {
 
   private upgrade(): void {
     if (this.writer) return;
-    this.reply.hijack();
-    this.writer = new SseWriter(this.reply.raw, this.sessionHeader() ?? {}, this.settings.keepAliveMs);
+    this.writer = new SseWriter(this.res, this.sessionHeader() ?? {}, this.settings.keepAliveMs);
     if (this.http) {
       this.log = this.http.streamLog.open();
       this.log.writer = this.writer;

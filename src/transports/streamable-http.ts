@@ -10,10 +10,11 @@ import { accepts, sendJson, sendRpcError } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { atLeast, DEFAULT_HTTP_VERSION, isSupportedVersion } from '../protocol/versions.js';
-import { checkEndpoint, type EndpointRequest, header, needsAnswer, readJsonBody } from './http-common.js';
+import { checkEndpoint, type EndpointRequest, header, readJsonBody } from './http-common.js';
 import type { HttpSession, HttpSessionStore } from './http-sessions.js';
 import { handlePlainJson } from './plain-json.js';
-import { PostChannel, type StreamSettings } from './post-channel.js';
+import type { StreamSettings } from './post-channel.js';
+import { answerPost, INITIALIZE_WITH_SESSION } from './streamable-answer.js';
 
 export interface StreamableHttpOptions extends StreamSettings {
   engine: Engine;
@@ -92,12 +93,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
 
     if (!opts.stateless && Engine.isInitialize(value)) {
       if (sessionId !== undefined) {
-        return sendRpcError(
-          reply,
-          400,
-          ErrorCode.InvalidRequest,
-          'Bad Request: initialize must not carry Mcp-Session-Id',
-        );
+        return sendRpcError(reply, 400, ErrorCode.InvalidRequest, INITIALIZE_WITH_SESSION);
       }
       const http = sessions.create(req.params.endpointId);
       const response = await engine.handle(value, http.session, { send: () => {} });
@@ -121,13 +117,8 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
       session = http.session;
     }
 
-    if (!needsAnswer(value)) {
-      await engine.handle(value, session, { send: (m) => session.notifier?.(m) });
-      return reply.code(202).send();
-    }
-    const channel = new PostChannel(reply, session, http, opts);
-    const response = await engine.handle(value, session, channel);
-    channel.finish(response);
+    reply.hijack();
+    await answerPost(engine, value, session, http, reply.raw, opts);
     return reply;
   });
 

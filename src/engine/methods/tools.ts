@@ -1,11 +1,13 @@
 /** `tools/list` and `tools/call`: argument validation, invocation of bundle code, result shaping. */
 
-import { toolErrorResult, toToolResult } from '../../execution/results.js';
+import { type ToolResult, toolErrorResult, toToolResult } from '../../execution/results.js';
 import { runHandler } from '../../execution/run.js';
 import { invalidParams } from '../../protocol/errors.js';
-import type { MethodTable } from '../engine.js';
+import type { ToolEntry } from '../../registry/catalog.js';
+import type { RequestContext } from '../context.js';
+import type { Engine, MethodTable } from '../engine.js';
 import { paginate } from '../pagination.js';
-import { validate } from '../schema-validation.js';
+import { validate, type ValidationOutcome } from '../schema-validation.js';
 
 export const toolMethods: MethodTable = {
   'tools/list': {
@@ -15,7 +17,7 @@ export const toolMethods: MethodTable = {
     },
   },
   'tools/call': {
-    async run(params, ctx, engine) {
+    run(params, ctx, engine) {
       const name = params['name'];
       if (typeof name !== 'string') throw invalidParams('tools/call requires a tool name');
       const entry = ctx.endpoint.catalog.tools.get(name);
@@ -25,33 +27,43 @@ export const toolMethods: MethodTable = {
         throw invalidParams('arguments must be an object');
       }
       const args = rawArgs as Record<string, unknown>;
-      const { definition, handler } = entry;
-      const inputSchema = definition['inputSchema'];
+      const inputSchema = entry.definition['inputSchema'];
       if (typeof inputSchema === 'object' && inputSchema !== null) {
-        let check = validate(inputSchema, args);
-        if (check instanceof Promise) check = await check;
-        if (!check.ok) return toolErrorResult(`Invalid arguments for tool ${name}: ${check.message}`);
+        const check = validate(inputSchema, args);
+        // Compiled schemas validate synchronously; only a tool's first call waits for compilation.
+        if (check instanceof Promise) return check.then((c) => invoke(entry, name, args, c, ctx, engine));
+        return invoke(entry, name, args, check, ctx, engine);
       }
-      if (!handler) return toolErrorResult(`Tool ${name} has no implementation linked`);
-      const outcome = await runHandler(handler, args, ctx, engine, `tool ${name}`);
-      if (!outcome.ok) return toolErrorResult(outcome.message);
-      const result = toToolResult(
-        outcome.value,
-        handler.returnType,
-        definition['outputSchema'] !== undefined,
-      );
-      const outputSchema = definition['outputSchema'];
-      if (typeof outputSchema === 'object' && outputSchema !== null && result.isError !== true) {
-        if (result.structuredContent === undefined) {
-          return toolErrorResult(`Tool ${name} has an outputSchema but returned no structured content`);
-        }
-        const check = await validate(outputSchema, result.structuredContent);
-        if (!check.ok)
-          return toolErrorResult(
-            `Tool ${name} returned output that breaks its outputSchema: ${check.message}`,
-          );
-      }
-      return result;
+      return invoke(entry, name, args, { ok: true }, ctx, engine);
     },
   },
 };
+
+function invoke(
+  entry: ToolEntry,
+  name: string,
+  args: Record<string, unknown>,
+  check: ValidationOutcome,
+  ctx: RequestContext,
+  engine: Engine,
+): ToolResult | Promise<ToolResult> {
+  if (!check.ok) return toolErrorResult(`Invalid arguments for tool ${name}: ${check.message}`);
+  const handler = entry.handler;
+  if (!handler) return toolErrorResult(`Tool ${name} has no implementation linked`);
+  return runHandler(handler, args, ctx, engine, `tool ${name}`).then((outcome) => {
+    if (!outcome.ok) return toolErrorResult(outcome.message);
+    const outputSchema = entry.definition['outputSchema'];
+    const result = toToolResult(outcome.value, handler.returnType, outputSchema !== undefined);
+    if (typeof outputSchema !== 'object' || outputSchema === null || result.isError === true) return result;
+    return checkOutput(name, outputSchema, result);
+  });
+}
+
+async function checkOutput(name: string, schema: object, result: ToolResult): Promise<ToolResult> {
+  if (result.structuredContent === undefined) {
+    return toolErrorResult(`Tool ${name} has an outputSchema but returned no structured content`);
+  }
+  const check = await validate(schema, result.structuredContent);
+  if (check.ok) return result;
+  return toolErrorResult(`Tool ${name} returned output that breaks its outputSchema: ${check.message}`);
+}

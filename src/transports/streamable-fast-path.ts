@@ -1,0 +1,75 @@
+/**
+ * The hot path of Streamable HTTP, served before Fastify routing: a POST to `/{endpoint_id}/mcp` on a live
+ * session whose headers are all in order. It applies the same checks and the same answer (answerPost) as the
+ * Fastify route; it only skips Fastify's per-request machinery, which is most of the cost of a small tools/call.
+ * Anything else (initialize, a missing or unknown session, odd headers, chunked or oversized bodies) is declined
+ * before the body is read and goes through the Fastify route, which owns every error answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Engine, type EndpointLookup } from '../engine/engine.js';
+import type { HostOriginCheck } from '../http/host-origin.js';
+import { accepts, writeRpcError } from '../http/replies.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { decode, parseErrorResponse } from '../protocol/jsonrpc.js';
+import { isSupportedVersion } from '../protocol/versions.js';
+import type { HttpSessionStore } from './http-sessions.js';
+import type { StreamSettings } from './post-channel.js';
+import { answerPost, INITIALIZE_WITH_SESSION } from './streamable-answer.js';
+
+export interface FastPathOptions extends StreamSettings {
+  engine: Engine;
+  endpoints: EndpointLookup;
+  sessions: HttpSessionStore;
+  hostOrigin: HostOriginCheck;
+  bodyLimitBytes: number;
+}
+
+const MCP_PATH = /^\/([A-Za-z0-9_-]{1,128})\/mcp$/;
+
+/** Returns a request listener that answers the requests it takes and returns false for all others. */
+export function streamableFastPath(
+  opts: FastPathOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { engine, endpoints, sessions } = opts;
+  return (req, res) => {
+    if (req.method !== 'POST') return false;
+    const match = MCP_PATH.exec(req.url ?? '');
+    const h = req.headers;
+    const sid = h['mcp-session-id'];
+    if (!match || typeof sid !== 'string') return false;
+    const endpointId = match[1] ?? '';
+    const http = sessions.get(sid);
+    if (!http || http.session.endpointId !== endpointId || !endpoints.get(endpointId)) return false;
+    const length = Number(h['content-length']);
+    if (!(length > 0 && length <= opts.bodyLimitBytes)) return false;
+    if (!h['content-type']?.startsWith('application/json')) return false;
+    const accept = accepts(h.accept);
+    if (!accept.json || !accept.sse) return false;
+    const version = h['mcp-protocol-version'];
+    if (version !== undefined && !isSupportedVersion(version)) return false;
+    if (opts.hostOrigin(h.host, h.origin) !== undefined) return false;
+
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      const text =
+        chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)).toString() : Buffer.concat(chunks).toString();
+      const decoded = decode(text);
+      if (!decoded.ok) {
+        writeRpcError(res, 400, ErrorCode.ParseError, parseErrorResponse().error.message);
+        return;
+      }
+      if (Engine.isInitialize(decoded.value)) {
+        writeRpcError(res, 400, ErrorCode.InvalidRequest, INITIALIZE_WITH_SESSION);
+        return;
+      }
+      answerPost(engine, decoded.value, http.session, http, res, opts).catch((err: unknown) => {
+        engine.logger.error({ err }, 'request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.end();
+      });
+    });
+    return true;
+  };
+}
