@@ -1,12 +1,19 @@
-// Runs the official MCP conformance suite against `mcpd serve --config examples/conformance/mcp.json`.
-// Usage: node scripts/conformance.mjs [--requirements 2025-11-25] [extra conformance args]
+// Runs the official MCP conformance suite against `mcpd serve --config examples/conformance/mcp.json`, once per
+// protocol era: --requirements 2025-11-25 (handshake) and 2026-07-28 (stateless), against the same daemon.
+// Usage: node scripts/conformance.mjs                      both requirement sets
+//        node scripts/conformance.mjs --requirements X ... one run, extra conformance arguments pass through
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDaemon } from './start-daemon.mjs';
 
 const args = process.argv.slice(2);
-if (!args.includes('--requirements') && !args.includes('--scenario'))
-  args.push('--requirements', '2025-11-25');
+const runs =
+  args.includes('--requirements') || args.includes('--scenario')
+    ? [args]
+    : [
+        ['--requirements', '2025-11-25', ...args],
+        ['--requirements', '2026-07-28', ...args],
+      ];
 const suite = fileURLToPath(
   new URL('../node_modules/@modelcontextprotocol/conformance/dist/index.js', import.meta.url),
 );
@@ -14,23 +21,28 @@ const shim = fileURLToPath(new URL('./node20/register.mjs', import.meta.url));
 const config = fileURLToPath(new URL('../examples/conformance/mcp.json', import.meta.url));
 
 const daemon = await startDaemon(['--config', config]);
-const code = await new Promise((resolve) => {
-  const run = spawn(
-    process.execPath,
-    [
-      '--import',
-      shim,
-      suite,
-      'server',
-      '--url',
-      `${daemon.url}/default/mcp`,
-      '-o',
-      'results/conformance',
-      ...args,
-    ],
-    { stdio: 'inherit' },
-  );
-  run.once('exit', (c) => resolve(c ?? 1));
-});
+let failed = false;
+for (const run of runs) {
+  console.log(`\n=== conformance ${run.join(' ')}`);
+  const code = await new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        shim,
+        suite,
+        'server',
+        '--url',
+        `${daemon.url}/default/mcp`,
+        '-o',
+        'results/conformance',
+        ...run,
+      ],
+      { stdio: 'inherit' },
+    );
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) failed = true;
+}
 daemon.stop();
-process.exit(code);
+process.exit(failed ? 1 : 0);

@@ -2,6 +2,7 @@
 import type { RequestId } from '../protocol/jsonrpc.js';
 import type { Endpoint } from '../registry/catalog.js';
 import type { Cancellation } from './cancellation.js';
+import type { ModernRound } from './input-required.js';
 import type { Session } from './session.js';
 import type { MessageSink } from './sink.js';
 
@@ -12,4 +13,6 @@ export interface RequestContext {
   readonly cancel: Cancellation;
   readonly progressToken: string | number | undefined;
   readonly sink: MessageSink;
+  /** Set for 2026-07-28 requests: the answers their bundle code can draw on (multi-round-trip). */
+  readonly modern?: ModernRound;
 }

@@ -27,6 +27,8 @@ import type { RequestContext } from './context.js';
 import { SessionHub } from './hub.js';
 import { completionMethods } from './methods/completion.js';
 import { lifecycleMethods } from './methods/lifecycle.js';
+import { modernOnlyMethods } from './methods/modern.js';
+import { RequestStateCodec } from './request-state.js';
 import { promptMethods } from './methods/prompts.js';
 import { resourceMethods } from './methods/resources.js';
 import { toolMethods } from './methods/tools.js';
@@ -52,6 +54,10 @@ export interface EngineOptions {
   pageSize?: number;
   /** How long a server→client request (sampling, elicitation, roots) may wait for its answer. */
   clientRequestTimeoutMs?: number;
+  /** Shared secret sealing 2026-07-28 requestState (instances behind one load balancer need the same one). */
+  requestStateSecret?: string;
+  /** ttlMs hint on cacheable 2026-07-28 results. */
+  cacheTtlMs?: number;
 }
 
 export type MethodHandler = (params: Params, ctx: RequestContext, engine: Engine) => unknown;
@@ -73,7 +79,11 @@ export class Engine {
   readonly serverInfo: ServerInfo;
   readonly pageSize: number;
   readonly clientRequestTimeoutMs: number;
+  readonly requestState: RequestStateCodec;
+  readonly cacheTtlMs: number;
   private readonly methods = new Map<string, MethodSpec>();
+  /** The 2026-07-28 method table: no lifecycle, ping, setLevel or subscribe; discover and listen instead. */
+  readonly modernMethods = new Map<string, MethodSpec>();
 
   constructor(opts: EngineOptions) {
     this.endpoints = opts.endpoints;
@@ -82,8 +92,16 @@ export class Engine {
     this.serverInfo = opts.serverInfo ?? { name: 'mcpd', version: '0.1.0' };
     this.pageSize = opts.pageSize ?? 100;
     this.clientRequestTimeoutMs = opts.clientRequestTimeoutMs ?? 600_000;
+    this.requestState = RequestStateCodec.create(opts.requestStateSecret);
+    this.cacheTtlMs = opts.cacheTtlMs ?? 0;
     for (const table of [lifecycleMethods, toolMethods, resourceMethods, promptMethods, completionMethods]) {
       for (const [name, spec] of Object.entries(table)) this.methods.set(name, spec);
+    }
+    for (const table of [toolMethods, resourceMethods, promptMethods, completionMethods, modernOnlyMethods]) {
+      for (const [name, spec] of Object.entries(table)) {
+        if (name !== 'resources/subscribe' && name !== 'resources/unsubscribe')
+          this.modernMethods.set(name, spec);
+      }
     }
   }
 
@@ -269,9 +287,13 @@ export class Engine {
     });
   }
 
-  /** Tells every session of an endpoint that a list changed. */
+  /** Tells every session (and every listen stream that asked) of an endpoint that a list changed. */
   notifyListChanged(endpointId: string, kind: 'tools' | 'resources' | 'prompts'): void {
-    this.hub.broadcast(endpointId, { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+    this.hub.broadcast(
+      endpointId,
+      { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` },
+      (s) => s.listen === undefined || s.listen[kind],
+    );
   }
 
   /** Tells sessions subscribed to `uri` on this endpoint that the resource changed. */

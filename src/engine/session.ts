@@ -24,13 +24,16 @@ export class Session {
   initialized = false;
   clientCapabilities: ClientCapabilities = {};
   clientInfo: Record<string, unknown> | undefined;
-  logLevel: LogLevel | undefined;
+  /** undefined: no threshold (everything); 'off': nothing (a 2026-07-28 request that asked for no logs). */
+  logLevel: LogLevel | 'off' | undefined;
   notifier: Notifier | undefined;
   subscriptions: Set<string> | undefined;
   inflight: Map<RequestId, Cancellation> | undefined;
   pending: Map<RequestId, PendingClientRequest> | undefined;
   private outboundSeq = 0;
   closed = false;
+  /** A 2026-07-28 `subscriptions/listen` stream: which list changes it asked for (resources via `subscriptions`). */
+  listen: { tools: boolean; prompts: boolean; resources: boolean } | undefined;
   /** False on transports that cannot carry a server→client request and route its answer back (plain JSON, stateless). */
   backchannel = true;
 

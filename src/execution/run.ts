@@ -5,7 +5,9 @@
  */
 import type { RequestContext } from '../engine/context.js';
 import type { Engine } from '../engine/engine.js';
+import { InputRequired } from '../engine/input-required.js';
 import { McpError } from '../protocol/errors.js';
+import { ModernErrorCode } from '../protocol/modern.js';
 import type { Handler } from '../registry/catalog.js';
 import { RequestToolContext } from './tool-context.js';
 
@@ -22,6 +24,9 @@ export function runHandler(
   return handler.invoke(args, new RequestToolContext(rc, engine, handler.settings)).then(
     (value): Outcome => ({ ok: true, value }),
     (err: unknown): Outcome => {
+      // Not failures: a request for client input (2026-07-28), and a capability the request must declare.
+      if (err instanceof InputRequired) throw err;
+      if (err instanceof McpError && err.code === ModernErrorCode.MissingRequiredClientCapability) throw err;
       const code = (err as { code?: unknown } | null)?.code;
       const message = err instanceof Error ? err.message : String(err);
       // A bundle may answer with a protocol error on purpose; the runtime's own McpErrors that reach bundle code

@@ -6,9 +6,13 @@ import type { RequestContext } from '../engine/context.js';
 import type { Engine } from '../engine/engine.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
 import { isLogLevel, passes } from '../protocol/log-levels.js';
-import type { LogLevelName, ToolContext } from '../sdk/types.js';
+import type { InputOptions, LogLevelName, ToolContext } from '../sdk/types.js';
+import { capabilityFor, declares, type InputRequest, InputRequired } from '../engine/input-required.js';
+import { ModernErrorCode } from '../protocol/modern.js';
 
 export class RequestToolContext implements ToolContext {
+  private inputSeq = 0;
+
   constructor(
     private readonly rc: RequestContext,
     private readonly engine: Engine,
@@ -44,22 +48,84 @@ export class RequestToolContext implements ToolContext {
     this.rc.sink.send({ jsonrpc: '2.0', method: 'notifications/progress', params });
   }
 
-  sample(params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.requireCapability('sampling');
-    return this.engine.requestClient(this.rc, 'sampling/createMessage', params);
+  sample(params: Record<string, unknown>, options?: InputOptions): Promise<Record<string, unknown>> {
+    return this.one({ method: 'sampling/createMessage', params }, options?.key ?? this.nextKey('sampling'));
   }
 
-  elicit(params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const elicitation = this.requireCapability('elicitation') as Record<string, unknown>;
-    if (params['mode'] === 'url' && elicitation['url'] === undefined) {
-      throw new McpError(ErrorCode.InvalidRequest, 'The client does not support url-mode elicitation');
+  elicit(params: Record<string, unknown>, options?: InputOptions): Promise<Record<string, unknown>> {
+    return this.one({ method: 'elicitation/create', params }, options?.key ?? this.nextKey('elicitation'));
+  }
+
+  listRoots(options?: InputOptions): Promise<Record<string, unknown>> {
+    return this.one({ method: 'roots/list', params: {} }, options?.key ?? this.nextKey('roots'));
+  }
+
+  /**
+   * Asks the client for several inputs at once. Handshake era: server→client requests on the request's channel,
+   * in parallel. Stateless era: answers of this round or of earlier ones (sealed in requestState); when any is
+   * missing, the run ends with an InputRequiredResult listing what is still needed, and the client's retry runs
+   * the code again from the start with the answers. Code before an input call must therefore be repeatable.
+   */
+  async requestInputs(
+    requests: Record<string, InputRequest>,
+  ): Promise<Record<string, Record<string, unknown>>> {
+    const caps = this.rc.session.clientCapabilities;
+    for (const request of Object.values(requests)) {
+      if (!declares(caps, request)) throw this.missingCapability(request);
     }
-    return this.engine.requestClient(this.rc, 'elicitation/create', params);
+    const modern = this.rc.modern;
+    if (modern) {
+      const missing: Record<string, InputRequest> = {};
+      for (const [key, request] of Object.entries(requests)) {
+        if (modern.answers[key] === undefined) missing[key] = request;
+      }
+      if (Object.keys(missing).length > 0) throw new InputRequired(missing);
+      return Object.fromEntries(
+        Object.keys(requests).map((k) => [k, modern.answers[k] as Record<string, unknown>]),
+      );
+    }
+    const entries = await Promise.all(
+      Object.entries(requests).map(async ([key, r]) => {
+        const params = Object.keys(r.params).length > 0 || r.method !== 'roots/list' ? r.params : undefined;
+        return [key, await this.engine.requestClient(this.rc, r.method, params)] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
   }
 
-  listRoots(): Promise<Record<string, unknown>> {
-    this.requireCapability('roots');
-    return this.engine.requestClient(this.rc, 'roots/list', undefined);
+  /** The answer already given for `key` in this 2026-07-28 round, if any. */
+  inputResponse(key: string): Record<string, unknown> | undefined {
+    return this.rc.modern?.answers[key] as Record<string, unknown> | undefined;
+  }
+
+  notifyListChanged(kind: 'tools' | 'resources' | 'prompts'): void {
+    this.engine.notifyListChanged(this.rc.endpoint.id, kind);
+  }
+
+  private async one(request: InputRequest, key: string): Promise<Record<string, unknown>> {
+    const answers = await this.requestInputs({ [key]: request });
+    return answers[key] ?? {};
+  }
+
+  private nextKey(kind: string): string {
+    this.inputSeq += 1;
+    return `${kind}_${this.inputSeq}`;
+  }
+
+  private missingCapability(request: InputRequest): McpError {
+    const required = capabilityFor(request);
+    const name = Object.keys(required)[0] ?? 'a capability';
+    if (this.rc.modern) {
+      return new McpError(
+        ModernErrorCode.MissingRequiredClientCapability,
+        `This request needs the client capability ${name}${request.params['mode'] === 'url' ? '.url' : ''}`,
+        { requiredCapabilities: required },
+      );
+    }
+    if (request.method === 'elicitation/create' && request.params['mode'] === 'url') {
+      return new McpError(ErrorCode.InvalidRequest, 'The client does not support url-mode elicitation');
+    }
+    return new McpError(ErrorCode.InvalidRequest, `The client does not support ${name}`);
   }
 
   async notify(method: string, params?: Record<string, unknown>): Promise<void> {
@@ -91,13 +157,5 @@ export class RequestToolContext implements ToolContext {
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  private requireCapability(name: string): unknown {
-    const cap = this.rc.session.clientCapabilities[name];
-    if (cap === undefined || cap === null) {
-      throw new McpError(ErrorCode.InvalidRequest, `The client does not support ${name}`);
-    }
-    return cap;
   }
 }

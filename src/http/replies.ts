@@ -24,9 +24,10 @@ export function writeJson(
   res: ServerResponse,
   body: JsonRpcMessage | JsonRpcMessage[],
   headers?: Record<string, string>,
+  status = 200,
 ): void {
   const text = JSON.stringify(body);
-  res.writeHead(200, {
+  res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     ...headers,

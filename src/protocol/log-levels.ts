@@ -16,6 +16,7 @@ const rank = new Map<string, number>(LOG_LEVELS.map((l, i) => [l, i]));
 export const isLogLevel = (v: unknown): v is LogLevel => typeof v === 'string' && rank.has(v);
 
 /** True when a message at `level` passes a session's threshold (no threshold: everything passes). */
-export function passes(level: LogLevel, threshold: LogLevel | undefined): boolean {
+export function passes(level: LogLevel, threshold: LogLevel | 'off' | undefined): boolean {
+  if (threshold === 'off') return false;
   return threshold === undefined || (rank.get(level) ?? 0) >= (rank.get(threshold) ?? 0);
 }

@@ -44,10 +44,10 @@ export class PostChannel implements MessageSink {
   }
 
   /** Sends the final response (or ends quietly when the request was cancelled). */
-  finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
+  finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined, status = 200): void {
     if (!this.writer) {
       if (response !== undefined) {
-        writeJson(this.res, response);
+        writeJson(this.res, response, undefined, status);
         return;
       }
       // Cancelled before anything was sent: a POST carrying a request must be answered with a stream or JSON,

@@ -8,7 +8,18 @@ import type { Readable, Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import type { MessageSink } from '../engine/sink.js';
-import { decode, type JsonRpcMessage, parseErrorResponse } from '../protocol/jsonrpc.js';
+import { Cancellation } from '../engine/cancellation.js';
+import { dispatchModern } from '../engine/modern-dispatch.js';
+import {
+  classify,
+  decode,
+  errorResponse,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  parseErrorResponse,
+} from '../protocol/jsonrpc.js';
+import { isModern } from '../protocol/modern.js';
+import { checkModernRequest } from '../protocol/modern-ladder.js';
 
 export interface StdioOptions {
   engine: Engine;
@@ -75,12 +86,35 @@ export function serveStdio(opts: StdioOptions): StdioConnection {
     settle();
   };
 
+  /** A 2026-07-28 request: stateless, but cancellable with notifications/cancelled like any other. */
+  const serveModern = async (request: JsonRpcRequest): Promise<unknown> => {
+    const checked = checkModernRequest(request, undefined);
+    if (!checked.ok) {
+      const { code, message, data } = checked.failure;
+      return errorResponse(request.id, code, message, data);
+    }
+    const cancel = new Cancellation();
+    session.track(request.id, cancel);
+    try {
+      const outcome = await dispatchModern(engine, request, checked.envelope, opts.endpointId, sink, cancel);
+      return outcome.response;
+    } finally {
+      session.untrack(request.id);
+    }
+  };
+
   const handleLine = (line: string) => {
     if (line.trim() === '') return;
     const decoded = decode(line);
     if (!decoded.ok) return write(parseErrorResponse());
     inflight += 1;
-    engine.handle(decoded.value, session, sink).then(answer, fail);
+    const value = decoded.value;
+    const c = isModern(value, undefined) ? classify(value) : undefined;
+    if (c?.kind === 'request') {
+      serveModern(c.message).then(answer, fail);
+      return;
+    }
+    engine.handle(value, session, sink).then(answer, fail);
   };
 
   let buffer = '';

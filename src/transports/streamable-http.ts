@@ -9,9 +9,11 @@ import { Session } from '../engine/session.js';
 import { accepts, sendJson, sendRpcError } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { isModern } from '../protocol/modern.js';
 import { atLeast, DEFAULT_HTTP_VERSION, isSupportedVersion } from '../protocol/versions.js';
 import { checkEndpoint, type EndpointRequest, header, readJsonBody } from './http-common.js';
 import type { HttpSession, HttpSessionStore } from './http-sessions.js';
+import { serveModernPost } from './modern-http.js';
 import { handlePlainJson } from './plain-json.js';
 import type { StreamSettings } from './post-channel.js';
 import { answerPost, INITIALIZE_WITH_SESSION } from './streamable-answer.js';
@@ -22,6 +24,19 @@ export interface StreamableHttpOptions extends StreamSettings {
   sessions: HttpSessionStore;
   stateless: boolean;
 }
+
+/** 2026-07-28 has no GET stream and no sessions to delete. */
+const modernNotAllowed = (reply: FastifyReply) =>
+  reply
+    .code(405)
+    .header('allow', 'POST')
+    .header('content-type', 'application/json')
+    .send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        error: { code: ErrorCode.ConnectionClosed, message: 'Method not allowed.' },
+      }),
+    );
 
 const missingSession = (reply: FastifyReply) =>
   sendRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required');
@@ -67,6 +82,15 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
     if (!checkEndpoint(req, reply, endpoints)) return reply;
     const body = readJsonBody(req, reply);
     if (!body) return reply;
+    const headerVersion = header(req, 'mcp-protocol-version');
+    if (isModern(body.value, headerVersion)) {
+      const headers = {
+        version: headerVersion,
+        method: header(req, 'mcp-method'),
+        name: header(req, 'mcp-name'),
+      };
+      return serveModernPost(engine, req.params.endpointId, body.value, headers, reply, opts);
+    }
     const accept = accepts(req.headers.accept);
     const sessionId = header(req, 'mcp-session-id');
     // Streamable HTTP clients name text/event-stream explicitly; the older engine's clients send */* or nothing.
@@ -124,6 +148,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
 
   app.get('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
     if (!checkEndpoint(req, reply, endpoints)) return reply;
+    if (isModern(undefined, header(req, 'mcp-protocol-version'))) return modernNotAllowed(reply);
     if (opts.stateless) {
       return sendRpcError(
         reply.header('allow', 'POST'),
@@ -174,6 +199,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
 
   app.delete('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
     if (!checkEndpoint(req, reply, endpoints)) return reply;
+    if (isModern(undefined, header(req, 'mcp-protocol-version'))) return modernNotAllowed(reply);
     if (opts.stateless) {
       return sendRpcError(
         reply.header('allow', 'POST'),

@@ -206,28 +206,31 @@ describe('HTTP-level refusals', () => {
     await expectServes(base, sid);
   });
 
-  it('an unsupported MCP-Protocol-Version header gets 400 on POST and GET', async () => {
+  // A version header outside the handshake era marks a request as 2026-07-28 (dual-era endpoint): without the
+  // per-request _meta envelope it is refused with -32602, and GET/DELETE do not exist in that era (405).
+  it('a non-handshake MCP-Protocol-Version header is a 2026-07-28 request: POST 400 -32602, GET 405', async () => {
     const post = await postMcp(base, sid, rpc(4, 'ping'), { 'mcp-protocol-version': '2099-01-01' });
     expect(post.status).toBe(400);
-    expect(rpcError(post.json).message).toMatch(/unsupported MCP-Protocol-Version: 2099-01-01/);
+    expect(rpcError(post.json).code).toBe(-32602);
+    expect(asRecord(post.json)['id']).toBe(4);
     const get = await send(`${base}/default/mcp`, {
       method: 'GET',
       headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': 'garbage' },
     });
-    expect(get.status).toBe(400);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
     const supported = await postMcp(base, sid, rpc(5, 'ping'), { 'mcp-protocol-version': '2025-11-25' });
     expect(supported.status).toBe(200);
     await expectServes(base, sid);
   });
 
-  // BUG (spec deviation): DELETE does not check MCP-Protocol-Version; it ends the session with 200 instead.
-  it('an unsupported MCP-Protocol-Version header gets 400 on DELETE too (and the session survives)', async () => {
+  it('DELETE with a non-handshake MCP-Protocol-Version gets 405 and the session survives', async () => {
     const victim = await initSession(base);
     const del = await send(`${base}/default/mcp`, {
       method: 'DELETE',
       headers: { 'mcp-session-id': victim, 'mcp-protocol-version': '2099-01-01' },
     });
-    expect(del.status).toBe(400);
+    expect(del.status).toBe(405);
     await expectServes(base, victim);
   });
 

@@ -1,0 +1,58 @@
+/**
+ * 2026-07-28 requests over Streamable HTTP: stateless POSTs (no session, no resumability), checked against the
+ * spec's validation ladder, answered with JSON or SSE through a PostChannel, with the HTTP status each protocol
+ * error calls for. Closing the response cancels the request.
+ */
+import type { FastifyReply } from 'fastify';
+import { Cancellation } from '../engine/cancellation.js';
+import type { Engine } from '../engine/engine.js';
+import { dispatchModern } from '../engine/modern-dispatch.js';
+import { Session } from '../engine/session.js';
+import { writeJson } from '../http/replies.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { classify, type JsonRpcError, type RequestId } from '../protocol/jsonrpc.js';
+import { checkModernRequest, type ModernHeaders } from '../protocol/modern-ladder.js';
+import { PostChannel, type StreamSettings } from './post-channel.js';
+
+/** An error response; `id` is left out when unknown (2026-07-28 does not allow a null id). */
+function modernError(id: RequestId | null, code: number, message: string, data?: unknown): JsonRpcError {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return (id === null ? { jsonrpc: '2.0', error } : { jsonrpc: '2.0', id, error }) as JsonRpcError;
+}
+
+export async function serveModernPost(
+  engine: Engine,
+  endpointId: string,
+  value: unknown,
+  headers: ModernHeaders,
+  reply: FastifyReply,
+  settings: StreamSettings,
+): Promise<FastifyReply> {
+  reply.hijack();
+  const res = reply.raw;
+  const c = classify(value);
+  if (c.kind === 'invalid') {
+    writeJson(res, modernError(c.error.id, ErrorCode.InvalidRequest, c.error.error.message), undefined, 400);
+    return reply;
+  }
+  if (c.kind !== 'request') {
+    // No client notification or response means anything statelessly over HTTP (cancellation is closing the stream).
+    res.writeHead(202).end();
+    return reply;
+  }
+  const request = c.message;
+  const checked = checkModernRequest(request, headers);
+  if (!checked.ok) {
+    const f = checked.failure;
+    writeJson(res, modernError(request.id, f.code, f.message, f.data), undefined, f.status);
+    return reply;
+  }
+  const cancel = new Cancellation();
+  res.on('close', () => {
+    if (!res.writableFinished) cancel.abort(new Error('the client closed the stream'));
+  });
+  const channel = new PostChannel(res, new Session(endpointId), undefined, settings);
+  const outcome = await dispatchModern(engine, request, checked.envelope, endpointId, channel, cancel);
+  channel.finish(outcome.response, outcome.status);
+  return reply;
+}
