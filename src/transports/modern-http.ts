@@ -3,7 +3,7 @@
  * spec's validation ladder, answered with JSON or SSE through a PostChannel, with the HTTP status each protocol
  * error calls for. Closing the response cancels the request.
  */
-import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { Cancellation } from '../engine/cancellation.js';
 import type { Engine } from '../engine/engine.js';
 import { dispatchModern } from '../engine/modern-dispatch.js';
@@ -25,27 +25,25 @@ export async function serveModernPost(
   endpointId: string,
   value: unknown,
   headers: ModernHeaders,
-  reply: FastifyReply,
+  res: ServerResponse,
   settings: StreamSettings,
-): Promise<FastifyReply> {
-  reply.hijack();
-  const res = reply.raw;
+): Promise<void> {
   const c = classify(value);
   if (c.kind === 'invalid') {
     writeJson(res, modernError(c.error.id, ErrorCode.InvalidRequest, c.error.error.message), undefined, 400);
-    return reply;
+    return;
   }
   if (c.kind !== 'request') {
     // No client notification or response means anything statelessly over HTTP (cancellation is closing the stream).
     res.writeHead(202).end();
-    return reply;
+    return;
   }
   const request = c.message;
   const checked = checkModernRequest(request, headers);
   if (!checked.ok) {
     const f = checked.failure;
     writeJson(res, modernError(request.id, f.code, f.message, f.data), undefined, f.status);
-    return reply;
+    return;
   }
   const cancel = new Cancellation();
   res.on('close', () => {
@@ -54,5 +52,4 @@ export async function serveModernPost(
   const channel = new PostChannel(res, new Session(endpointId), undefined, settings);
   const outcome = await dispatchModern(engine, request, checked.envelope, endpointId, channel, cancel);
   channel.finish(outcome.response, outcome.status);
-  return reply;
 }

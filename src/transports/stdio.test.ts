@@ -108,4 +108,37 @@ describe('stdio transport', () => {
     h.input.end();
     await h.conn.done;
   });
+
+  it('serves 2026-07-28 requests statelessly beside the session, cancellable by notification', async () => {
+    const h = harness();
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    h.input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 'd', method: 'server/discover', params: { _meta: meta } })}\n`,
+    );
+    h.input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 'bad', method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } })}\n`,
+    );
+    h.input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 'L', method: 'subscriptions/listen', params: { _meta: meta, notifications: { toolsListChanged: true } } })}\n`,
+    );
+    const lines = await h.until(3);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ id: 'd', result: expect.objectContaining({ resultType: 'complete' }) }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ id: 'bad', error: expect.objectContaining({ code: -32602 }) }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ method: 'notifications/subscriptions/acknowledged' }),
+    );
+    h.input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'L' } })}\n`,
+    );
+    h.input.end();
+    await h.conn.done;
+    expect(h.lines.some((l) => (l as { id?: unknown }).id === 'L')).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * The hot path of Streamable HTTP, served before Fastify routing: a POST to `/{endpoint_id}/mcp` on a live
- * session whose headers are all in order. It applies the same checks and the same answer (answerPost) as the
+ * session whose headers are all in order, or a 2026-07-28 POST (stateless, no session). It applies the same checks and the same answer (answerPost) as the
  * Fastify route; it only skips Fastify's per-request machinery, which is most of the cost of a small tools/call.
  * Anything else (initialize, a missing or unknown session, odd headers, chunked or oversized bodies) is declined
  * before the body is read and goes through the Fastify route, which owns every error answer.
@@ -11,7 +11,9 @@ import type { HostOriginCheck } from '../http/host-origin.js';
 import { accepts, writeRpcError } from '../http/replies.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { decode, parseErrorResponse } from '../protocol/jsonrpc.js';
+import { isSupportedModernVersion } from '../protocol/modern.js';
 import { isSupportedVersion } from '../protocol/versions.js';
+import { serveModernPost } from './modern-http.js';
 import type { HttpSessionStore } from './http-sessions.js';
 import type { StreamSettings } from './post-channel.js';
 import { answerPost, INITIALIZE_WITH_SESSION } from './streamable-answer.js';
@@ -26,6 +28,8 @@ export interface FastPathOptions extends StreamSettings {
 
 const MCP_PATH = /^\/([A-Za-z0-9_-]{1,128})\/mcp$/;
 
+const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
 /** Returns a request listener that answers the requests it takes and returns false for all others. */
 export function streamableFastPath(
   opts: FastPathOptions,
@@ -35,20 +39,28 @@ export function streamableFastPath(
     if (req.method !== 'POST') return false;
     const match = MCP_PATH.exec(req.url ?? '');
     const h = req.headers;
-    const sid = h['mcp-session-id'];
-    if (!match || typeof sid !== 'string') return false;
+    if (!match) return false;
     const endpointId = match[1] ?? '';
-    const http = sessions.get(sid);
-    if (!http || http.session.endpointId !== endpointId || !endpoints.get(endpointId)) return false;
+    const version = header(h['mcp-protocol-version']);
+    // A 2026-07-28 request (by its header) needs no session; its era is confirmed from the body below.
+    const modern = version !== undefined && isSupportedModernVersion(version);
+    const sid = h['mcp-session-id'];
+    const http = !modern && typeof sid === 'string' ? sessions.get(sid) : undefined;
+    if (!modern && (!http || http.session.endpointId !== endpointId)) return false;
+    if (!endpoints.get(endpointId)) return false;
     const length = Number(h['content-length']);
     if (!(length > 0 && length <= opts.bodyLimitBytes)) return false;
     if (!h['content-type']?.startsWith('application/json')) return false;
     const accept = accepts(h.accept);
     if (!accept.json || !accept.sse) return false;
-    const version = h['mcp-protocol-version'];
-    if (version !== undefined && !isSupportedVersion(version)) return false;
+    if (!modern && version !== undefined && !isSupportedVersion(version)) return false;
     if (opts.hostOrigin(h.host, h.origin) !== undefined) return false;
 
+    const fail = (err: unknown) => {
+      engine.logger.error({ err }, 'request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.end();
+    };
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', () => res.destroy());
@@ -60,15 +72,17 @@ export function streamableFastPath(
         writeRpcError(res, 400, ErrorCode.ParseError, parseErrorResponse().error.message);
         return;
       }
+      if (modern || !http) {
+        const headers = { version, method: header(h['mcp-method']), name: header(h['mcp-name']) };
+        // A header-only claim without a body claim is still this era (and refused by the ladder).
+        serveModernPost(engine, endpointId, decoded.value, headers, res, opts).catch(fail);
+        return;
+      }
       if (Engine.isInitialize(decoded.value)) {
         writeRpcError(res, 400, ErrorCode.InvalidRequest, INITIALIZE_WITH_SESSION);
         return;
       }
-      answerPost(engine, decoded.value, http.session, http, res, opts).catch((err: unknown) => {
-        engine.logger.error({ err }, 'request failed');
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.end();
-      });
+      answerPost(engine, decoded.value, http.session, http, res, opts).catch(fail);
     });
     return true;
   };

@@ -89,7 +89,9 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
         method: header(req, 'mcp-method'),
         name: header(req, 'mcp-name'),
       };
-      return serveModernPost(engine, req.params.endpointId, body.value, headers, reply, opts);
+      reply.hijack();
+      await serveModernPost(engine, req.params.endpointId, body.value, headers, reply.raw, opts);
+      return reply;
     }
     const accept = accepts(req.headers.accept);
     const sessionId = header(req, 'mcp-session-id');
