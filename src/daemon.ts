@@ -25,7 +25,13 @@ export interface Daemon {
 
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
   const registry = await createRegistry(config, logger);
-  const engine = new Engine({ endpoints: registry, logger, pageSize: config.pageSize });
+  const engine = new Engine({
+    endpoints: registry,
+    logger,
+    pageSize: config.pageSize,
+    requestStateSecret: config.requestStateKey,
+    cacheTtlMs: config.cacheTtlMs,
+  });
   registry.onChange((id, kinds) => {
     for (const k of kinds) engine.notifyListChanged(id, k);
   });

@@ -8,7 +8,13 @@ import { createRegistry, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './load-re
 export async function runStdio(config: Config): Promise<number> {
   const logger = createLineLogger(config.logLevel);
   const registry = await createRegistry(config, logger);
-  const engine = new Engine({ endpoints: registry, logger, pageSize: config.pageSize });
+  const engine = new Engine({
+    endpoints: registry,
+    logger,
+    pageSize: config.pageSize,
+    requestStateSecret: config.requestStateKey,
+    cacheTtlMs: config.cacheTtlMs,
+  });
   registry.onChange((id, kinds) => {
     for (const k of kinds) engine.notifyListChanged(id, k);
   });

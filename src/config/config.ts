@@ -30,6 +30,10 @@ export interface Config {
   readonly sseRetryMs: number;
   /** Idle HTTP sessions are closed after this long. */
   readonly sessionIdleMs: number;
+  /** Secret sealing 2026-07-28 requestState; instances behind one load balancer must share it. */
+  readonly requestStateKey: string | undefined;
+  /** ttlMs hint on cacheable 2026-07-28 results. */
+  readonly cacheTtlMs: number;
 }
 
 export interface Flags {
@@ -94,7 +98,15 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
       1000,
       7 * 86_400_000,
     ),
+    requestStateKey: secret('MCPD_REQUEST_STATE_KEY', env['MCPD_REQUEST_STATE_KEY']),
+    cacheTtlMs: int('MCPD_CACHE_TTL_MS', env['MCPD_CACHE_TTL_MS'] ?? '0', 0, 86_400_000),
   });
+}
+
+function secret(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+  return raw;
 }
 
 /** An empty or blank variable counts as unset (compose files often pass `PORT=${PORT}` through). */

@@ -55,7 +55,7 @@ export interface EngineOptions {
   /** How long a server→client request (sampling, elicitation, roots) may wait for its answer. */
   clientRequestTimeoutMs?: number;
   /** Shared secret sealing 2026-07-28 requestState (instances behind one load balancer need the same one). */
-  requestStateSecret?: string;
+  requestStateSecret?: string | undefined;
   /** ttlMs hint on cacheable 2026-07-28 results. */
   cacheTtlMs?: number;
 }

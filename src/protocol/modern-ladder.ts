@@ -18,6 +18,8 @@ export interface ModernHeaders {
   version: string | undefined;
   method: string | undefined;
   name: string | undefined;
+  /** Any request header by lower-case name (for `Mcp-Param-*`). */
+  get?: (name: string) => string | undefined;
 }
 
 export interface LadderFailure {

@@ -5,6 +5,7 @@
  */
 import type { ToolContext } from '../sdk/types.js';
 import type { UriTemplate } from './uri-template.js';
+import type { HeaderParam } from './x-mcp-header.js';
 
 export type ReturnType = 'text' | 'image' | 'embedded_resource';
 
@@ -23,6 +24,8 @@ export type Definition = Record<string, unknown> & { name: string };
 export interface ToolEntry {
   readonly definition: Definition;
   readonly handler: Handler | undefined;
+  /** Input properties mirrored in `Mcp-Param-*` headers (2026-07-28 `x-mcp-header`). */
+  readonly headerParams?: readonly HeaderParam[];
 }
 
 export interface ResourceEntry {

@@ -12,6 +12,7 @@ import {
 } from './catalog.js';
 import type { Item, ModuleLink, RegistryFile } from './config-file.js';
 import { parseUriTemplate } from './uri-template.js';
+import { headerParamsOf } from './x-mcp-header.js';
 
 export function endpointFromFile(
   id: string,
@@ -52,10 +53,16 @@ export function endpointFromFile(
     if (h) completions.set(l.name, h);
   }
   const catalog = buildCatalog({
-    tools: file.tools.map((t) => ({
-      definition: withDefaults(t) as Definition,
-      handler: handlerFor('tool', t['name']),
-    })),
+    tools: file.tools.map((t) => {
+      const annotated = headerParamsOf(t['inputSchema']);
+      if (!annotated.ok)
+        throw new ConfigError(`Config file ${configPath}: tool ${String(t['name'])}: ${annotated.reason}`);
+      return {
+        definition: withDefaults(t) as Definition,
+        handler: handlerFor('tool', t['name']),
+        ...(annotated.params.length > 0 ? { headerParams: annotated.params } : {}),
+      };
+    }),
     resources: file.resources.map((r) => ({
       definition: r as Definition & { uri: string },
       handler: handlerFor('resource', r['uri'], r['name']),

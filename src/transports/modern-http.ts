@@ -11,7 +11,9 @@ import { Session } from '../engine/session.js';
 import { writeJson } from '../http/replies.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { classify, type JsonRpcError, type RequestId } from '../protocol/jsonrpc.js';
+import { ModernErrorCode } from '../protocol/modern.js';
 import { checkModernRequest, type ModernHeaders } from '../protocol/modern-ladder.js';
+import { checkHeaderParams } from '../registry/x-mcp-header.js';
 import { PostChannel, type StreamSettings } from './post-channel.js';
 
 /** An error response; `id` is left out when unknown (2026-07-28 does not allow a null id). */
@@ -44,6 +46,21 @@ export async function serveModernPost(
     const f = checked.failure;
     writeJson(res, modernError(request.id, f.code, f.message, f.data), undefined, f.status);
     return;
+  }
+  if (request.method === 'tools/call' && headers.get) {
+    const tool = engine.endpoints.get(endpointId)?.catalog.tools.get(String(request.params?.['name']));
+    const problem = tool?.headerParams
+      ? checkHeaderParams(tool.headerParams, request.params?.['arguments'], headers.get)
+      : undefined;
+    if (problem) {
+      writeJson(
+        res,
+        modernError(request.id, ModernErrorCode.HeaderMismatch, `Header mismatch: ${problem}`),
+        undefined,
+        400,
+      );
+      return;
+    }
   }
   const cancel = new Cancellation();
   res.on('close', () => {

@@ -73,7 +73,12 @@ export function streamableFastPath(
         return;
       }
       if (modern || !http) {
-        const headers = { version, method: header(h['mcp-method']), name: header(h['mcp-name']) };
+        const headers = {
+          version,
+          method: header(h['mcp-method']),
+          name: header(h['mcp-name']),
+          get: (name: string) => header(h[name]),
+        };
         // A header-only claim without a body claim is still this era (and refused by the ladder).
         serveModernPost(engine, endpointId, decoded.value, headers, res, opts).catch(fail);
         return;

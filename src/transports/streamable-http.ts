@@ -88,6 +88,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
         version: headerVersion,
         method: header(req, 'mcp-method'),
         name: header(req, 'mcp-name'),
+        get: (name: string) => header(req, name),
       };
       reply.hijack();
       await serveModernPost(engine, req.params.endpointId, body.value, headers, reply.raw, opts);

@@ -155,3 +155,8 @@ export async function contextPrompt(_args, ctx) {
     ],
   };
 }
+
+/** test_x_mcp_header: its region argument travels in the Mcp-Param-Region header too (x-mcp-header). */
+export function xMcpHeader({ region }) {
+  return `region=${region}`;
+}
