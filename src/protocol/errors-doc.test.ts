@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from './errors.js';
+import { ModernErrorCode } from './modern.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
@@ -15,7 +16,7 @@ function sourceFiles(dir: string): string[] {
 
 describe('docs/errors.md', () => {
   it('lists every JSON-RPC error code with its name', () => {
-    for (const [name, code] of Object.entries(ErrorCode)) {
+    for (const [name, code] of Object.entries({ ...ErrorCode, ...ModernErrorCode })) {
       expect(doc, `${name} (${code})`).toMatch(new RegExp(`\\|\\s*${code}\\s*\\|\\s*${name}\\s*\\|`));
     }
   });
