@@ -44,6 +44,24 @@ const CALL = (id) => ({
   params: { name: 'echo', arguments: { text: 'hello' } },
 });
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+/** 2026-07-28: no handshake; every request carries its envelope and the routing headers. */
+const MODERN_CALL = (id) => ({
+  ...CALL(id),
+  params: {
+    ...CALL(id).params,
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+    },
+  },
+});
+const MODERN_HEADERS = {
+  ...HEADERS,
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'echo',
+};
 
 /** Starts a peer that prints {"url"} (or mcpd, whose log line carries "url") and resolves with it. */
 function startHttp(args, env = {}) {
@@ -98,33 +116,39 @@ async function initialize(url) {
   return sid;
 }
 
-function cannon(url, headers, duration) {
+function cannon(url, headers, duration, body = JSON.stringify(CALL(1))) {
   return new Promise((resolve, reject) => {
-    autocannon(
-      { url, method: 'POST', connections: 32, duration, headers, body: JSON.stringify(CALL(1)) },
-      (err, r) => (err ? reject(err) : resolve(r)),
+    autocannon({ url, method: 'POST', connections: 32, duration, headers, body }, (err, r) =>
+      err ? reject(err) : resolve(r),
     );
   });
 }
 
 /** Starts a peer, opens its session and checks that echo answers; returns what autocannon needs. */
-async function httpTarget(name, start, needsSession) {
+async function httpTarget(name, start, mode) {
   const { url, child } = await start();
-  const sid = needsSession ? await initialize(url) : undefined;
-  const headers = sid ? { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' } : HEADERS;
-  const probe = await fetch(`${url}/default/mcp`, { method: 'POST', headers, body: JSON.stringify(CALL(1)) });
+  let headers = HEADERS;
+  let body = JSON.stringify(CALL(1));
+  if (mode === 'session') {
+    const sid = await initialize(url);
+    headers = { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+  } else if (mode === 'modern') {
+    headers = MODERN_HEADERS;
+    body = JSON.stringify(MODERN_CALL(1));
+  }
+  const probe = await fetch(`${url}/default/mcp`, { method: 'POST', headers, body });
   const text = await probe.text();
   if (!text.includes('hello')) throw new Error(`${name}: echo probe failed: ${probe.status} ${text}`);
-  return { name, url: `${url}/default/mcp`, headers, child, runs: [] };
+  return { name, url: `${url}/default/mcp`, headers, body, child, runs: [] };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Interleaves rounds over all targets (noise hits them alike) and reports medians. */
 async function httpCompare(targets) {
-  for (const t of targets) await cannon(t.url, t.headers, Math.min(3, DURATION)); // warm-up
+  for (const t of targets) await cannon(t.url, t.headers, Math.min(3, DURATION), t.body); // warm-up
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const t of targets) t.runs.push(await cannon(t.url, t.headers, DURATION));
+    for (const t of targets) t.runs.push(await cannon(t.url, t.headers, DURATION, t.body));
   }
   return targets.map((t) => {
     t.child.kill();
@@ -253,21 +277,26 @@ console.log(
 );
 
 if (want('http')) {
-  const [bare, mcpd, sdk] = await httpCompare([
-    await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), false),
-    await httpTarget('mcpd', mcpdHttp, true),
-    await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), true),
+  const [bare, mcpd, sdk, modern] = await httpCompare([
+    await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
+    await httpTarget('mcpd', mcpdHttp, 'session'),
+    await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
+    await httpTarget('mcpd 2026', mcpdHttp, 'modern'),
   ]);
-  results.http = { bare, mcpd, sdk };
-  console.log(`HTTP tools/call echo, one session, 32 connections (median of ${ROUNDS} interleaved rounds)`);
-  for (const r of [bare, mcpd, sdk]) {
+  results.http = { bare, mcpd, sdk, modern };
+  console.log(`HTTP tools/call echo, 32 connections (median of ${ROUNDS} interleaved rounds)`);
+  console.log(
+    '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers)',
+  );
+  for (const r of [bare, mcpd, sdk, modern]) {
     console.log(
       `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`,
     );
   }
   console.log(
-    `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x\n`,
+    `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x`,
   );
+  console.log(`  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%)\n`);
 }
 
 if (want('stdio')) {

@@ -82,6 +82,8 @@ export class Engine {
   readonly requestState: RequestStateCodec;
   readonly cacheTtlMs: number;
   private readonly methods = new Map<string, MethodSpec>();
+  /** Open 2026-07-28 listen streams, each ended gracefully by calling it. */
+  readonly subscriptionEnders = new Set<() => void>();
   /** The 2026-07-28 method table: no lifecycle, ping, setLevel or subscribe; discover and listen instead. */
   readonly modernMethods = new Map<string, MethodSpec>();
 
@@ -285,6 +287,11 @@ export class Engine {
         : { jsonrpc: '2.0', id, method };
       ctx.sink.send(message);
     });
+  }
+
+  /** Ends every open listen stream with its final result (at shutdown). */
+  endSubscriptions(): void {
+    for (const end of [...this.subscriptionEnders]) end();
   }
 
   /** Tells every session (and every listen stream that asked) of an endpoint that a list changed. */

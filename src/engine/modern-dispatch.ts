@@ -156,6 +156,9 @@ function openRound(engine: Engine, params: Record<string, unknown>, binding: Sta
   return { answers: { ...earlier, ...(responses as Record<string, unknown> | undefined) } };
 }
 
+/** `_meta` naming this server, built once per engine (results are serialised right away, never mutated). */
+const serverInfoMeta = new WeakMap<Engine, Record<string, unknown>>();
+
 function decorate(
   engine: Engine,
   method: string,
@@ -163,14 +166,16 @@ function decorate(
   resultType: string,
 ): Record<string, unknown> {
   const base = isObject(result) ? result : {};
-  const meta = isObject(base['_meta']) ? base['_meta'] : {};
+  let info = serverInfoMeta.get(engine);
+  if (!info) {
+    info = { [META.serverInfo]: { name: engine.serverInfo.name, version: engine.serverInfo.version } };
+    serverInfoMeta.set(engine, info);
+  }
+  const meta = base['_meta'];
   const out: Record<string, unknown> = {
     ...base,
     resultType,
-    _meta: {
-      ...meta,
-      [META.serverInfo]: { name: engine.serverInfo.name, version: engine.serverInfo.version },
-    },
+    _meta: isObject(meta) ? { ...meta, ...info } : info,
   };
   const scope = CACHEABLE[method];
   if (scope && resultType === 'complete') {

@@ -90,6 +90,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...streams,
   });
   registerLegacySse(app, { engine, endpoints: registry, sessions, keepAliveMs: config.keepAliveMs });
+  // Before connections are cut: listen streams get their final result, so clients see a graceful end.
+  app.addHook('preClose', async () => {
+    engine.endSubscriptions();
+    await new Promise((resolve) => setImmediate(resolve));
+  });
   app.addHook('onClose', async () => sessions.close());
   return app;
 }

@@ -7,7 +7,6 @@ import type { ServerResponse } from 'node:http';
 import { Cancellation } from '../engine/cancellation.js';
 import type { Engine } from '../engine/engine.js';
 import { dispatchModern } from '../engine/modern-dispatch.js';
-import { Session } from '../engine/session.js';
 import { writeJson } from '../http/replies.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { classify, type JsonRpcError, type RequestId } from '../protocol/jsonrpc.js';
@@ -66,7 +65,7 @@ export async function serveModernPost(
   res.on('close', () => {
     if (!res.writableFinished) cancel.abort(new Error('the client closed the stream'));
   });
-  const channel = new PostChannel(res, new Session(endpointId), undefined, settings);
+  const channel = new PostChannel(res, undefined, undefined, settings);
   const outcome = await dispatchModern(engine, request, checked.envelope, endpointId, channel, cancel);
   channel.finish(outcome.response, outcome.status);
 }

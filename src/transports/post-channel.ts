@@ -24,7 +24,8 @@ export class PostChannel implements MessageSink {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly session: Session,
+    /** undefined for 2026-07-28 requests, which have no session. */
+    private readonly session: Session | undefined,
     private readonly http: HttpSession | undefined,
     private readonly settings: StreamSettings,
   ) {}
@@ -37,7 +38,7 @@ export class PostChannel implements MessageSink {
   /** Ends the connection but keeps the stream's log, so the client can resume it with Last-Event-ID. */
   closeStream(): void {
     // Without a priming event id (before 2025-11-25) the client could not resume, so keep the stream open.
-    if (!this.http || !atLeast(this.session.protocolVersion, '2025-11-25')) return;
+    if (!this.http || !this.session || !atLeast(this.session.protocolVersion, '2025-11-25')) return;
     this.upgrade();
     if (this.log) this.log.writer = undefined;
     this.writer?.end();
@@ -75,14 +76,14 @@ export class PostChannel implements MessageSink {
     if (this.http) {
       this.log = this.http.streamLog.open();
       this.log.writer = this.writer;
-      if (atLeast(this.session.protocolVersion, '2025-11-25')) {
+      if (this.session && atLeast(this.session.protocolVersion, '2025-11-25')) {
         this.writer.prime(this.log.primeId(), this.settings.sseRetryMs);
       }
     }
   }
 
   private sessionHeader(): Record<string, string> | undefined {
-    const id = this.session.id;
+    const id = this.session?.id;
     return id === undefined ? undefined : { 'mcp-session-id': id };
   }
 }

@@ -58,14 +58,15 @@ export const modernOnlyMethods: MethodTable = {
       };
       engine.hub.add(listener);
       return new Promise((resolve) => {
-        ctx.cancel.signal.addEventListener(
-          'abort',
-          () => {
-            engine.hub.remove(listener);
-            resolve(undefined);
-          },
-          { once: true },
-        );
+        const stop = (result: unknown) => {
+          engine.hub.remove(listener);
+          engine.subscriptionEnders.delete(end);
+          resolve(result);
+        };
+        // The server ending the stream (shutdown) answers the listen request, so the client sees a graceful end.
+        const end = () => stop({ _meta: tag });
+        engine.subscriptionEnders.add(end);
+        ctx.cancel.signal.addEventListener('abort', () => stop(undefined), { once: true });
       });
     },
   },
