@@ -277,18 +277,19 @@ console.log(
 );
 
 if (want('http')) {
-  const [bare, mcpd, sdk, modern] = await httpCompare([
+  const [bare, mcpd, sdk, modern, sdk2] = await httpCompare([
     await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
     await httpTarget('mcpd', mcpdHttp, 'session'),
     await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
     await httpTarget('mcpd 2026', mcpdHttp, 'modern'),
+    await httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
-  results.http = { bare, mcpd, sdk, modern };
+  results.http = { bare, mcpd, sdk, modern, sdk2 };
   console.log(`HTTP tools/call echo, 32 connections (median of ${ROUNDS} interleaved rounds)`);
   console.log(
     '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers)',
   );
-  for (const r of [bare, mcpd, sdk, modern]) {
+  for (const r of [bare, mcpd, sdk, modern, sdk2]) {
     console.log(
       `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`,
     );
@@ -296,7 +297,9 @@ if (want('http')) {
   console.log(
     `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x`,
   );
-  console.log(`  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%)\n`);
+  console.log(
+    `  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%); mcpd 2026/SDK v2: ${fmt(modern.rps / sdk2.rps, 1)}x\n`,
+  );
 }
 
 if (want('stdio')) {

@@ -14,5 +14,5 @@ export interface RequestContext {
   readonly progressToken: string | number | undefined;
   readonly sink: MessageSink;
   /** Set for 2026-07-28 requests: the answers their bundle code can draw on (multi-round-trip). */
-  readonly modern?: ModernRound;
+  readonly modern?: ModernRound | undefined;
 }

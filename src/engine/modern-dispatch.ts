@@ -91,6 +91,7 @@ export async function dispatchModern(
       };
       modern = openRound(engine, params, binding);
     }
+    // One object shape for every request (no conditional spread), so the hot path stays monomorphic.
     const ctx: RequestContext = {
       session,
       endpoint,
@@ -98,7 +99,7 @@ export async function dispatchModern(
       cancel,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       sink,
-      ...(modern ? { modern } : {}),
+      modern,
     };
     const result = await spec.run(params, ctx, engine);
     if (cancel.aborted) return { response: undefined, status: 200 };
@@ -129,6 +130,8 @@ export async function dispatchModern(
   }
 }
 
+const NO_ANSWERS: Record<string, unknown> = Object.freeze({});
+
 /** Checks a retry's inputResponses and requestState and merges them into this round's answers. */
 function openRound(engine: Engine, params: Record<string, unknown>, binding: StateBinding): ModernRound {
   const responses = params['inputResponses'];
@@ -143,6 +146,7 @@ function openRound(engine: Engine, params: Record<string, unknown>, binding: Sta
   if (state !== undefined && typeof state !== 'string') {
     throw new McpError(ErrorCode.InvalidParams, 'requestState must be a string');
   }
+  if (responses === undefined && state === undefined) return { answers: NO_ANSWERS };
   let earlier: Record<string, unknown> = {};
   if (typeof state === 'string') {
     const opened = engine.requestState.open(state, binding);
