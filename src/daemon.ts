@@ -3,9 +3,9 @@
  * Tests build a daemon through this too, so they exercise exactly what `mcpd serve` runs.
  */
 import type { FastifyInstance } from 'fastify';
-import { createRegistry, loadDefaultEndpoint } from './cli/load-registry.js';
+import { createEngine, createRegistry, loadDefaultEndpoint } from './cli/load-registry.js';
 import type { Config } from './config/config.js';
-import { Engine } from './engine/engine.js';
+import type { Engine } from './engine/engine.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
 import type { EndpointRegistry } from './registry/endpoints.js';
@@ -25,16 +25,7 @@ export interface Daemon {
 
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
   const registry = await createRegistry(config, logger);
-  const engine = new Engine({
-    endpoints: registry,
-    logger,
-    pageSize: config.pageSize,
-    requestStateSecret: config.requestStateKey,
-    cacheTtlMs: config.cacheTtlMs,
-  });
-  registry.onChange((id, kinds) => {
-    for (const k of kinds) engine.notifyListChanged(id, k);
-  });
+  const engine = createEngine(config, registry, logger);
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
   const app = buildApp({ config, engine, registry, sessions, logger });
   return {

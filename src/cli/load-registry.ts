@@ -1,5 +1,6 @@
-/** Builds the endpoint registry from the config file (endpoint `default`), shared by serve and stdio. */
+/** Builds the endpoint registry from the config file (endpoint `default`) and its engine, shared by serve and stdio. */
 import type { Config } from '../config/config.js';
+import { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { emptyCatalog } from '../registry/catalog.js';
 import { readRegistryFile } from '../registry/config-file.js';
@@ -19,6 +20,21 @@ export async function loadDefaultEndpoint(
   }
   const file = await readRegistryFile(config.configFile);
   registry.set(endpointFromFile(DEFAULT_ENDPOINT, file, config.configFile, logger));
+}
+
+/** The engine for a registry, configured from Config, with list changes announced to connected clients. */
+export function createEngine(config: Config, registry: EndpointRegistry, logger: Logger): Engine {
+  const engine = new Engine({
+    endpoints: registry,
+    logger,
+    pageSize: config.pageSize,
+    requestStateSecret: config.requestStateKey,
+    cacheTtlMs: config.cacheTtlMs,
+  });
+  registry.onChange((id, kinds) => {
+    for (const k of kinds) engine.notifyListChanged(id, k);
+  });
+  return engine;
 }
 
 export async function createRegistry(config: Config, logger: Logger): Promise<EndpointRegistry> {

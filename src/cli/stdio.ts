@@ -1,23 +1,13 @@
 /** `mcpd stdio`: endpoint `default` on stdin/stdout; logs on stderr; exits on stdin EOF or SIGTERM. */
 import type { Config } from '../config/config.js';
-import { Engine } from '../engine/engine.js';
 import { createLineLogger } from '../observability/logger.js';
 import { serveStdio } from '../transports/stdio.js';
-import { createRegistry, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './load-registry.js';
+import { createEngine, createRegistry, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './load-registry.js';
 
 export async function runStdio(config: Config): Promise<number> {
   const logger = createLineLogger(config.logLevel);
   const registry = await createRegistry(config, logger);
-  const engine = new Engine({
-    endpoints: registry,
-    logger,
-    pageSize: config.pageSize,
-    requestStateSecret: config.requestStateKey,
-    cacheTtlMs: config.cacheTtlMs,
-  });
-  registry.onChange((id, kinds) => {
-    for (const k of kinds) engine.notifyListChanged(id, k);
-  });
+  const engine = createEngine(config, registry, logger);
   const conn = serveStdio({
     engine,
     endpointId: DEFAULT_ENDPOINT,

@@ -66,6 +66,25 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
     return http;
   };
 
+  /** GET and DELETE exist only with sessions: not for 2026-07-28 requests, not on a stateless server. */
+  const sessionRouteAllowed = (req: EndpointRequest, reply: FastifyReply): boolean => {
+    if (!checkEndpoint(req, reply, endpoints)) return false;
+    if (isModern(undefined, header(req, 'mcp-protocol-version'))) {
+      modernNotAllowed(reply);
+      return false;
+    }
+    if (opts.stateless) {
+      sendRpcError(
+        reply.header('allow', 'POST'),
+        405,
+        ErrorCode.ConnectionClosed,
+        'Method Not Allowed: stateless server',
+      );
+      return false;
+    }
+    return true;
+  };
+
   const versionOk = (req: EndpointRequest, reply: FastifyReply): boolean => {
     const v = header(req, 'mcp-protocol-version');
     if (v === undefined || isSupportedVersion(v)) return true;
@@ -150,16 +169,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
   });
 
   app.get('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
-    if (!checkEndpoint(req, reply, endpoints)) return reply;
-    if (isModern(undefined, header(req, 'mcp-protocol-version'))) return modernNotAllowed(reply);
-    if (opts.stateless) {
-      return sendRpcError(
-        reply.header('allow', 'POST'),
-        405,
-        ErrorCode.ConnectionClosed,
-        'Method Not Allowed: stateless server',
-      );
-    }
+    if (!sessionRouteAllowed(req, reply)) return reply;
     if (!accepts(req.headers.accept).sse) {
       return sendRpcError(
         reply,
@@ -201,16 +211,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
   });
 
   app.delete('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
-    if (!checkEndpoint(req, reply, endpoints)) return reply;
-    if (isModern(undefined, header(req, 'mcp-protocol-version'))) return modernNotAllowed(reply);
-    if (opts.stateless) {
-      return sendRpcError(
-        reply.header('allow', 'POST'),
-        405,
-        ErrorCode.ConnectionClosed,
-        'Method Not Allowed: stateless server',
-      );
-    }
+    if (!sessionRouteAllowed(req, reply)) return reply;
     if (!versionOk(req, reply)) return reply;
     const http = lookup(req, reply);
     if (!http) return reply;
