@@ -30,10 +30,9 @@ export function toToolResult(
   structured: boolean,
 ): ToolResult {
   if (isRecord(value) && (Array.isArray(value['content']) || 'structuredContent' in value)) {
-    const result = {
-      ...value,
-      content: Array.isArray(value['content']) ? value['content'] : [],
-    } as ToolResult;
+    // Object.assign, not a spread: V8 is far slower at `{...value, more}` on this hot path.
+    const result = Object.assign({}, value) as ToolResult;
+    result.content = Array.isArray(value['content']) ? value['content'] : [];
     if (result.content.length === 0 && result.structuredContent !== undefined) {
       result.content = [{ type: 'text', text: JSON.stringify(result.structuredContent) }];
     }
@@ -67,12 +66,13 @@ export function toResourceResult(value: unknown, uri: string, mimeType: unknown)
   if (isRecord(value) && Array.isArray(value['contents'])) return value;
   const base: Record<string, unknown> = { uri };
   if (typeof mimeType === 'string') base['mimeType'] = mimeType;
-  if (isBytes(value)) return { contents: [{ ...base, blob: toBase64(value) }] };
+  if (isBytes(value)) return { contents: [Object.assign(base, { blob: toBase64(value) })] };
   if (isRecord(value) && (typeof value['text'] === 'string' || typeof value['blob'] === 'string')) {
-    return { contents: [{ ...base, ...value }] };
+    return { contents: [Object.assign(base, value)] };
   }
   const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
-  return { contents: [{ ...base, text }] };
+  base['text'] = text;
+  return { contents: [base] };
 }
 
 /** Converts a prompt handler's return value to a GetPromptResult. */
