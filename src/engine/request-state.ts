@@ -4,7 +4,13 @@
  * URI), a digest of the arguments and an expiry. A state that fails any of these checks is rejected.
  * Signed, not encrypted: it holds only the client's own answers and what bundle code chose to keep.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded on first use: it costs ~3 ms, and `mcpd stdio` must answer its first message fast.
+const require = createRequire(import.meta.url);
+let cryptoModule: typeof import('node:crypto') | undefined;
+const crypto = (): typeof import('node:crypto') =>
+  (cryptoModule ??= require('node:crypto') as typeof import('node:crypto'));
 
 export interface StateBinding {
   endpointId: string;
@@ -29,15 +35,24 @@ interface Payload {
 const b64 = (buf: Buffer | string): string => Buffer.from(buf).toString('base64url');
 
 export class RequestStateCodec {
+  private keyBytes: Buffer | undefined;
+
+  /** `key` undefined: a random per-process key, made on first use. */
   constructor(
-    private readonly key: Buffer,
+    key: Buffer | undefined,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.keyBytes = key;
+  }
 
   /** A codec with a random per-process key (one instance) unless a shared secret is configured. */
   static create(secret: string | undefined, ttlMs = 10 * 60_000): RequestStateCodec {
-    return new RequestStateCodec(secret ? Buffer.from(secret, 'utf8') : randomBytes(32), ttlMs);
+    return new RequestStateCodec(secret ? Buffer.from(secret, 'utf8') : undefined, ttlMs);
+  }
+
+  private get key(): Buffer {
+    return (this.keyBytes ??= crypto().randomBytes(32));
   }
 
   seal(binding: StateBinding, state: OpenState): string {
@@ -46,7 +61,7 @@ export class RequestStateCodec {
       b: this.digest(binding),
       exp: this.now() + this.ttlMs,
       a: state.answers,
-      r: randomBytes(9).toString('base64url'),
+      r: crypto().randomBytes(9).toString('base64url'),
     };
     const body = b64(JSON.stringify(payload));
     return `${body}.${this.mac(body)}`;
@@ -59,7 +74,7 @@ export class RequestStateCodec {
     const body = token.slice(0, dot);
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
     const expected = Buffer.from(this.mac(body), 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (given.length !== expected.length || !crypto().timingSafeEqual(given, expected)) return undefined;
     let payload: Payload;
     try {
       payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Payload;
@@ -71,11 +86,12 @@ export class RequestStateCodec {
   }
 
   private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
+    return crypto().createHmac('sha256', this.key).update(body).digest('base64url');
   }
 
   private digest(b: StateBinding): string {
-    return createHash('sha256')
+    return crypto()
+      .createHash('sha256')
       .update(JSON.stringify([b.endpointId, b.method, b.target, b.args ?? {}]))
       .digest('base64url');
   }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFORMANCE_CONFIG, type RunningDaemon } from '../helpers/daemon.js';
 import {
   asRecord,
+  FIXTURE_CONFIG,
   initSession,
   postMcp,
   rpc,
@@ -152,5 +153,27 @@ describe('2026-07-28 over HTTP', () => {
     expect(legacy['content']).toBeDefined();
     expect(legacy['resultType']).toBeUndefined();
     expect(legacy['_meta']).toBeUndefined();
+  });
+});
+
+describe('2026-07-28 cancellation', () => {
+  let f: RunningDaemon;
+  beforeAll(async () => {
+    f = await startDaemon({}, FIXTURE_CONFIG);
+  });
+  afterAll(async () => f.close());
+
+  it('closing the response stream cancels the running tool', async () => {
+    const target = `${f.url}/default/mcp`;
+    const listen = modern('subscriptions/listen', { notifications: { promptsListChanged: true } });
+    const stream = await rawRequest(target, { method: 'POST', headers: listen.headers, body: listen.body });
+    await stream.nextEvent();
+    const call = modern('tools/call', { name: 'abortable', _meta: { ...META, progressToken: 'c1' } });
+    const running = await rawRequest(target, { method: 'POST', headers: call.headers, body: call.body });
+    expect(JSON.parse((await running.nextEvent())?.data ?? '{}')).toMatchObject({ method: 'notifications/progress' });
+    running.close();
+    const change = JSON.parse((await stream.nextEvent())?.data ?? '{}') as { method?: string };
+    expect(change.method).toBe('notifications/prompts/list_changed');
+    stream.close();
   });
 });
