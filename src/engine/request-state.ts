@@ -4,13 +4,13 @@
  * URI), a digest of the arguments and an expiry. A state that fails any of these checks is rejected.
  * Signed, not encrypted: it holds only the client's own answers and what bundle code chose to keep.
  */
+import type * as NodeCrypto from 'node:crypto';
 import { createRequire } from 'node:module';
 
 // node:crypto is loaded on first use: it costs ~3 ms, and `mcpd stdio` must answer its first message fast.
 const require = createRequire(import.meta.url);
-let cryptoModule: typeof import('node:crypto') | undefined;
-const crypto = (): typeof import('node:crypto') =>
-  (cryptoModule ??= require('node:crypto') as typeof import('node:crypto'));
+let cryptoModule: typeof NodeCrypto | undefined;
+const crypto = (): typeof NodeCrypto => (cryptoModule ??= require('node:crypto') as typeof NodeCrypto);
 
 export interface StateBinding {
   endpointId: string;
