@@ -84,6 +84,7 @@ export async function dispatchModern(
   try {
     if (targetKey !== undefined) {
       binding = {
+        principal: session.principal,
         endpointId,
         method: req.method,
         target: String(params[targetKey] ?? ''),

@@ -2,7 +2,13 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RequestStateCodec, type StateBinding } from './request-state.js';
 
-const binding: StateBinding = { endpointId: 'default', method: 'tools/call', target: 'ask', args: { a: 1 } };
+const binding: StateBinding = {
+  principal: 'alice',
+  endpointId: 'default',
+  method: 'tools/call',
+  target: 'ask',
+  args: { a: 1 },
+};
 
 describe('RequestStateCodec', () => {
   it('opens what it sealed, and each seal differs', () => {
@@ -23,6 +29,7 @@ describe('RequestStateCodec', () => {
     expect(codec.open(token, { ...binding, target: 'other' })).toBeUndefined();
     expect(codec.open(token, { ...binding, args: { a: 2 } })).toBeUndefined();
     expect(codec.open(token, { ...binding, endpointId: 'tenant-b' })).toBeUndefined();
+    expect(codec.open(token, { ...binding, principal: 'mallory' })).toBeUndefined();
     expect(codec.open('no-dot', binding)).toBeUndefined();
     expect(codec.open('.abc', binding)).toBeUndefined();
   });

@@ -13,6 +13,8 @@ let cryptoModule: typeof NodeCrypto | undefined;
 const crypto = (): typeof NodeCrypto => (cryptoModule ??= require('node:crypto') as typeof NodeCrypto);
 
 export interface StateBinding {
+  /** Who made the request. Every caller is `anonymous` until an auth provider names principals. */
+  principal: string;
   endpointId: string;
   method: string;
   target: string;
@@ -92,7 +94,7 @@ export class RequestStateCodec {
   private digest(b: StateBinding): string {
     return crypto()
       .createHash('sha256')
-      .update(JSON.stringify([b.endpointId, b.method, b.target, b.args ?? {}]))
+      .update(JSON.stringify([b.principal, b.endpointId, b.method, b.target, b.args ?? {}]))
       .digest('base64url');
   }
 }

@@ -32,6 +32,8 @@ export class Session {
   pending: Map<RequestId, PendingClientRequest> | undefined;
   private outboundSeq = 0;
   closed = false;
+  /** The authenticated caller; `anonymous` while AUTH_PROVIDER=none. */
+  principal = 'anonymous';
   /** A 2026-07-28 `subscriptions/listen` stream: which list changes it asked for (resources via `subscriptions`). */
   listen: { tools: boolean; prompts: boolean; resources: boolean } | undefined;
   /** False on transports that cannot carry a server→client request and route its answer back (plain JSON, stateless). */
