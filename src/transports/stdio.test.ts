@@ -141,4 +141,24 @@ describe('stdio transport', () => {
     await h.conn.done;
     expect(h.lines.some((l) => (l as { id?: unknown }).id === 'L')).toBe(false);
   });
+
+  it('ends an open listen stream with its final result when the input ends', async () => {
+    const h = harness();
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    h.input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 'L2', method: 'subscriptions/listen', params: { _meta: meta, notifications: { toolsListChanged: true } } })}\n`,
+    );
+    await h.until(1);
+    h.input.end();
+    await h.conn.done;
+    const final = h.lines.find((l) => (l as { id?: unknown }).id === 'L2') as
+      { result?: Record<string, unknown> } | undefined;
+    expect(final?.result).toMatchObject({
+      resultType: 'complete',
+      _meta: { 'io.modelcontextprotocol/subscriptionId': 'L2' },
+    });
+  });
 });

@@ -143,6 +143,8 @@ export function serveStdio(opts: StdioOptions): StdioConnection {
     if (buffer.trim() !== '' && !overflow) handleLine(buffer);
     buffer = '';
     ended = true;
+    // The client is gone: open listen streams end with their final result rather than holding the exit.
+    engine.endSubscriptions();
     maybeFinish();
   };
   input.on('end', onEnd);
