@@ -44,10 +44,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       });
   const app = Fastify({
     // Session-bound Streamable HTTP POSTs are served before Fastify routing (see streamable-fast-path.ts).
-    serverFactory: (handler) =>
-      createServer((req, res) => {
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
         if (!fastPath?.(req, res)) handler(req, res);
-      }),
+      });
+      // What Fastify sets on servers it creates itself: idle keep-alive connections live 72 s, longer than
+      // the usual load-balancer idle timeout, so the balancer closes first.
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: true,
