@@ -170,7 +170,9 @@ describe('2026-07-28 cancellation', () => {
     await stream.nextEvent();
     const call = modern('tools/call', { name: 'abortable', _meta: { ...META, progressToken: 'c1' } });
     const running = await rawRequest(target, { method: 'POST', headers: call.headers, body: call.body });
-    expect(JSON.parse((await running.nextEvent())?.data ?? '{}')).toMatchObject({ method: 'notifications/progress' });
+    expect(JSON.parse((await running.nextEvent())?.data ?? '{}')).toMatchObject({
+      method: 'notifications/progress',
+    });
     running.close();
     const change = JSON.parse((await stream.nextEvent())?.data ?? '{}') as { method?: string };
     expect(change.method).toBe('notifications/prompts/list_changed');
