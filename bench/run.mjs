@@ -1,9 +1,11 @@
 // mcpd benchmark: mcpd against a bare Fastify server and the official SDK server, measured in one run.
 //   HTTP: tools/call echo on one session, 32 connections (autocannon): req/s and p99 latency
 //   stdio: pipelined tools/call echo; cold start to the first initialize answer; RSS per idle HTTP session
-// Usage: npm run bench [-- --duration 10 --sessions 2000 --quick]
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// Usage: npm run bench [-- --duration 10 --rounds 3 --sessions 2000 --only http,stdio,cold,rss --tool autocannon|wrk --quick]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -17,6 +19,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'http,stdio,cold,rss' },
+    tool: { type: 'string', default: 'autocannon' },
   },
 });
 const DURATION = opts.quick ? 3 : Number(opts.duration);
@@ -116,12 +119,44 @@ async function initialize(url) {
   return sid;
 }
 
+/**
+ * Drives one target for `duration` seconds with 32 connections. autocannon (from npm) by default; `--tool wrk`
+ * uses wrk (Debian package `wrk`), a C load generator that takes far less of this 2-core machine's CPU, as a
+ * second opinion on the same ratios. Both report { requests.average, latency.p50/p99, non2xx, errors, timeouts }.
+ */
 function cannon(url, headers, duration, body = JSON.stringify(CALL(1))) {
+  if (opts.tool === 'wrk') return wrk(url, headers, duration, body);
   return new Promise((resolve, reject) => {
     autocannon({ url, method: 'POST', connections: 32, duration, headers, body }, (err, r) =>
       err ? reject(err) : resolve(r),
     );
   });
+}
+
+function wrk(url, headers, duration, body) {
+  const script = join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'post.lua');
+  const lines = [`wrk.method = "POST"`, `wrk.body = ${JSON.stringify(body)}`];
+  for (const [k, v] of Object.entries(headers))
+    lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  writeFileSync(script, `${lines.join('\n')}\n`);
+  const out = execFileSync('wrk', ['-t1', '-c32', `-d${duration}s`, '--latency', '-s', script, url], {
+    encoding: 'utf8',
+  });
+  const ms = (label) => {
+    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return Number.NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    requests: { average: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN) },
+    latency: { p50: ms('50'), p99: ms('99') },
+    non2xx,
+    errors: errors ? Number(errors[1]) + Number(errors[2]) + Number(errors[3]) : 0,
+    timeouts: errors ? Number(errors[4]) : 0,
+  };
 }
 
 /** Starts a peer, opens its session and checks that echo answers; returns what autocannon needs. */
@@ -285,7 +320,7 @@ if (want('http')) {
     await httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
   results.http = { bare, mcpd, sdk, modern, sdk2 };
-  console.log(`HTTP tools/call echo, 32 connections (median of ${ROUNDS} interleaved rounds)`);
+  console.log(`HTTP tools/call echo, 32 connections, ${opts.tool} (median of ${ROUNDS} interleaved rounds)`);
   console.log(
     '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers)',
   );
