@@ -6,14 +6,13 @@
 import { parseArgs } from 'node:util';
 import { type Flags, loadConfig, type Mode } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
+import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
   mcpd serve [--host H] [--port P] [--config FILE] [--data-dir DIR]   HTTP daemon (Streamable HTTP, legacy SSE)
   mcpd stdio [--config FILE]                                           serve endpoint "default" on stdin/stdout
   mcpd [FILE.json]                          MCP_TRANSPORT=stdio|sse picks the mode (default: serve)
   mcpd --version | --help`;
-
-const VERSION = '0.1.0';
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

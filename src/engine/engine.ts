@@ -6,6 +6,7 @@
  */
 
 import type { Logger } from '../observability/logger.js';
+import { NAME, VERSION } from '../version.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
 import {
   type Classified,
@@ -91,7 +92,7 @@ export class Engine {
     this.endpoints = opts.endpoints;
     this.logger = opts.logger;
     this.hub = opts.hub ?? new SessionHub();
-    this.serverInfo = opts.serverInfo ?? { name: 'mcpd', version: '0.1.0' };
+    this.serverInfo = opts.serverInfo ?? { name: NAME, version: VERSION };
     this.pageSize = opts.pageSize ?? 100;
     this.clientRequestTimeoutMs = opts.clientRequestTimeoutMs ?? 600_000;
     this.requestState = RequestStateCodec.create(opts.requestStateSecret);
