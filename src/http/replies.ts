@@ -8,12 +8,12 @@ export function sendRpcError(
   status: number,
   code: number,
   message: string,
-  id: RequestId | null = null,
+  id: RequestId | null | 'omit' = null,
 ): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-type', 'application/json')
-    .send(JSON.stringify(errorResponse(id, code, message)));
+  // 2026-07-28 does not allow `id: null`: an error whose request id is unknown leaves `id` out there.
+  const body =
+    id === 'omit' ? { jsonrpc: '2.0', error: { code, message } } : errorResponse(id, code, message);
+  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
 }
 
 /**

@@ -24,7 +24,12 @@ export function checkEndpoint(req: EndpointRequest, reply: FastifyReply, endpoin
 }
 
 /** Decodes a POST body; replies 415 or 400 (-32700) and returns undefined when it cannot. */
-export function readJsonBody(req: FastifyRequest, reply: FastifyReply): { value: unknown } | undefined {
+export function readJsonBody(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  modern = false,
+): { value: unknown } | undefined {
+  const id = modern ? 'omit' : null;
   const type = req.headers['content-type'];
   if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
     sendRpcError(
@@ -32,13 +37,14 @@ export function readJsonBody(req: FastifyRequest, reply: FastifyReply): { value:
       415,
       ErrorCode.ConnectionClosed,
       'Unsupported Media Type: Content-Type must be application/json',
+      id,
     );
     return undefined;
   }
   const body = req.body;
   const decoded = typeof body === 'string' ? decode(body) : { ok: false as const };
   if (!decoded.ok) {
-    reply.code(400).header('content-type', 'application/json').send(JSON.stringify(parseErrorResponse()));
+    sendRpcError(reply, 400, ErrorCode.ParseError, parseErrorResponse().error.message, id);
     return undefined;
   }
   return { value: decoded.value };

@@ -40,6 +40,15 @@ export async function serveModernPost(
     return;
   }
   const request = c.message;
+  if (!engine.endpoints.get(endpointId)) {
+    writeJson(
+      res,
+      modernError(request.id, ErrorCode.InvalidRequest, `Not Found: no endpoint ${endpointId}`),
+      undefined,
+      404,
+    );
+    return;
+  }
   const checked = checkModernRequest(request, headers);
   if (!checked.ok) {
     const f = checked.failure;

@@ -98,10 +98,13 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
   };
 
   app.post('/:endpointId/mcp', async (req: EndpointRequest, reply) => {
-    if (!checkEndpoint(req, reply, endpoints)) return reply;
-    const body = readJsonBody(req, reply);
-    if (!body) return reply;
     const headerVersion = header(req, 'mcp-protocol-version');
+    // A 2026-07-28 request (by its header) is checked for its endpoint after its body is read, so that the
+    // refusal can carry the request id (that era has no `id: null`).
+    const modernByHeader = isModern(undefined, headerVersion);
+    if (!modernByHeader && !checkEndpoint(req, reply, endpoints)) return reply;
+    const body = readJsonBody(req, reply, modernByHeader);
+    if (!body) return reply;
     if (isModern(body.value, headerVersion)) {
       const headers = {
         version: headerVersion,

@@ -101,6 +101,17 @@ describe('2026-07-28 over HTTP', () => {
     expect(note.status).toBe(202);
   });
 
+  it('never answers with a null id: unknown endpoint echoes the id, unparseable JSON leaves it out', async () => {
+    const r = modern('tools/list');
+    const elsewhere = await send(`${d.url}/nowhere/mcp`, { headers: r.headers, body: r.body });
+    expect(elsewhere.status).toBe(404);
+    expect(asRecord(elsewhere.json)['id']).toBe(r.id);
+    const garbled = await send(url, { headers: r.headers, body: '{not json' });
+    expect(garbled.status).toBe(400);
+    expect(rpcError(garbled.json).code).toBe(-32700);
+    expect('id' in asRecord(garbled.json)).toBe(false);
+  });
+
   it('refuses GET and DELETE with 405', async () => {
     for (const method of ['GET', 'DELETE']) {
       const reply = await send(url, {
