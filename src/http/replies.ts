@@ -36,8 +36,16 @@ export function writeJson(
 }
 
 /** An HTTP error with a JSON-RPC error body, written to the Node response (for paths outside Fastify). */
-export function writeRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  const text = JSON.stringify(errorResponse(null, code, message));
+export function writeRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  omitId = false,
+): void {
+  const text = JSON.stringify(
+    omitId ? { jsonrpc: '2.0', error: { code, message } } : errorResponse(null, code, message),
+  );
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -69,7 +69,7 @@ export function streamableFastPath(
         chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)).toString() : Buffer.concat(chunks).toString();
       const decoded = decode(text);
       if (!decoded.ok) {
-        writeRpcError(res, 400, ErrorCode.ParseError, parseErrorResponse().error.message);
+        writeRpcError(res, 400, ErrorCode.ParseError, parseErrorResponse().error.message, modern);
         return;
       }
       if (modern || !http) {
