@@ -180,6 +180,13 @@ describe('modern dispatch', () => {
     expect(methods(loud.sink)).toEqual(['notifications/message', 'notifications/progress']);
   });
 
+  it('has no resumable stream to close (closeStream is false even where the transport could)', async () => {
+    const { engine } = setup();
+    const sink = Object.assign(new RecordingSink(), { closeStream: () => undefined });
+    const r = await call(engine, 'tools/call', { name: 'closer' }, envelope(), sink);
+    expect(r.result['content']).toEqual([{ type: 'text', text: 'false' }]);
+  });
+
   it('gives no response when cancelled', async () => {
     const { engine } = setup();
     const cancel = new Cancellation();

@@ -8,7 +8,7 @@ import { ErrorCode, McpError } from '../protocol/errors.js';
 import { isLogLevel, passes } from '../protocol/log-levels.js';
 import type { InputOptions, LogLevelName, ToolContext } from '../sdk/types.js';
 import { capabilityFor, declares, type InputRequest, InputRequired } from '../engine/input-required.js';
-import { ModernErrorCode } from '../protocol/modern.js';
+import { isSupportedModernVersion, ModernErrorCode } from '../protocol/modern.js';
 
 export class RequestToolContext implements ToolContext {
   private inputSeq = 0;
@@ -138,7 +138,8 @@ export class RequestToolContext implements ToolContext {
 
   closeStream(): boolean {
     const sink = this.rc.sink;
-    if (!sink.closeStream) return false;
+    // 2026-07-28 streams are not resumable (closing one cancels the request), so there is nothing to do.
+    if (!sink.closeStream || isSupportedModernVersion(this.rc.session.protocolVersion)) return false;
     sink.closeStream();
     return true;
   }
