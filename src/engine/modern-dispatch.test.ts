@@ -40,6 +40,10 @@ function setup() {
         invoke: (_a, ctx) => ctx.sleep(10_000).then(() => 'late'),
       },
       {
+        definition: { name: 'closer', inputSchema: schema },
+        invoke: async (_a, ctx) => String(ctx.closeStream()),
+      },
+      {
         definition: { name: 'announce', inputSchema: schema },
         invoke: async (_a, ctx) => {
           ctx.notifyListChanged('tools');
@@ -184,7 +188,7 @@ describe('modern dispatch', () => {
     const { engine } = setup();
     const sink = Object.assign(new RecordingSink(), { closeStream: () => undefined });
     const r = await call(engine, 'tools/call', { name: 'closer' }, envelope(), sink);
-    expect(r.result['content']).toEqual([{ type: 'text', text: 'false' }]);
+    expect(r.response).toMatchObject({ result: { content: [{ type: 'text', text: 'false' }] } });
   });
 
   it('gives no response when cancelled', async () => {
