@@ -158,7 +158,9 @@ export class Engine {
 
   /** True when this message is an `initialize` request. */
   static isInitialize(value: unknown): boolean {
-    return (value as { method?: unknown } | null)?.method === 'initialize';
+    const m = value as { method?: unknown; id?: unknown } | null;
+    // A request: `initialize` sent as a notification (no id) is not a handshake.
+    return m?.method === 'initialize' && m.id !== undefined;
   }
 
   private async onRequest(

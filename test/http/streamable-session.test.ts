@@ -64,6 +64,13 @@ describe('initialize', () => {
     expect(rpcResult(reply.json)['protocolVersion']).toBe('2025-03-26');
   });
 
+  it('treats initialize sent as a notification (no id) as no handshake: 400, no session, no body of []', async () => {
+    const reply = await postMcp(base, undefined, { jsonrpc: '2.0', method: 'initialize' });
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get('mcp-session-id')).toBeNull();
+    expect(rpcError(reply.json).message).toMatch(/Mcp-Session-Id header is required/);
+  });
+
   it('creates no session when initialize fails', async () => {
     const reply = await postMcp(base, undefined, rpc(3, 'initialize', { capabilities: {} }));
     expect(reply.status).toBe(200);
