@@ -161,4 +161,42 @@ describe('stdio transport', () => {
       _meta: { 'io.modelcontextprotocol/subscriptionId': 'L2' },
     });
   });
+
+  it('survives seeded random lines: every output line is JSON-RPC 2.0 and the session still answers', async () => {
+    const h = harness();
+    let seed = 7;
+    const r = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const methods = [
+      'initialize',
+      'ping',
+      'tools/call',
+      'tools/list',
+      'server/discover',
+      'subscriptions/listen',
+      'x',
+      '',
+    ];
+    const junk = () => pick<unknown>([null, 1, 'a', [], {}, [1, 2], { a: { b: [] } }, true]);
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': pick(['2026-07-28', '1', 3]),
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    for (let i = 0; i < 300; i += 1) {
+      const m: Record<string, unknown> = { jsonrpc: r() < 0.9 ? '2.0' : '1.0' };
+      if (r() < 0.9) m['method'] = pick(methods);
+      if (r() < 0.7) m['id'] = r() < 0.8 ? i : junk();
+      if (r() < 0.7) m['params'] = r() < 0.3 ? { _meta: meta, name: 'echo', notifications: {} } : junk();
+      h.input.write(r() < 0.05 ? '{"broken\n' : `${JSON.stringify(m)}\n`);
+    }
+    h.input.write(`${init}${call(9999, 'alive')}`);
+    await new Promise((res) => setTimeout(res, 50));
+    h.input.end();
+    await h.conn.done;
+    for (const line of h.lines) expect((line as { jsonrpc?: unknown }).jsonrpc).toBe('2.0');
+    expect(h.lines).toContainEqual(expect.objectContaining({ id: 9999 }));
+  });
 });
