@@ -53,7 +53,9 @@ export function linkHandler(
       return fn(args, ctx);
     });
   };
-  return { invoke, settings, returnType: link.return_type };
+  return link.timeout_ms === undefined
+    ? { invoke, settings, returnType: link.return_type }
+    : { invoke, settings, returnType: link.return_type, timeoutMs: link.timeout_ms };
 }
 
 /** Calls bundle code, turning a synchronous throw into a rejection, without an extra async frame. */

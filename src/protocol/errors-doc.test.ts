@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from './errors.js';
+import { SERVER_BUSY } from '../execution/limiter.js';
 import { ModernErrorCode } from './modern.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,7 +17,11 @@ function sourceFiles(dir: string): string[] {
 
 describe('docs/errors.md', () => {
   it('lists every JSON-RPC error code with its name', () => {
-    for (const [name, code] of Object.entries({ ...ErrorCode, ...ModernErrorCode })) {
+    for (const [name, code] of Object.entries({
+      ...ErrorCode,
+      ...ModernErrorCode,
+      ServerBusy: SERVER_BUSY,
+    })) {
       expect(doc, `${name} (${code})`).toMatch(new RegExp(`\\|\\s*${code}\\s*\\|\\s*${name}\\s*\\|`));
     }
   });
