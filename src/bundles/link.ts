@@ -53,9 +53,7 @@ export function linkHandler(
       return fn(args, ctx);
     });
   };
-  return link.timeout_ms === undefined
-    ? { invoke, settings, returnType: link.return_type }
-    : { invoke, settings, returnType: link.return_type, timeoutMs: link.timeout_ms };
+  return { invoke, settings, returnType: link.return_type };
 }
 
 /** Calls bundle code, turning a synchronous throw into a rejection, without an extra async frame. */

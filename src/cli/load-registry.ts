@@ -30,11 +30,6 @@ export function createEngine(config: Config, registry: EndpointRegistry, logger:
     pageSize: config.pageSize,
     requestStateSecret: config.requestStateKey,
     cacheTtlMs: config.cacheTtlMs,
-    limits: {
-      callTimeoutMs: config.callTimeoutMs,
-      concurrency: config.endpointConcurrency,
-      queue: config.endpointQueue,
-    },
   });
   registry.onChange((id, kinds) => {
     for (const k of kinds) engine.notifyListChanged(id, k);

@@ -34,11 +34,6 @@ export interface Config {
   readonly requestStateKey: string | undefined;
   /** ttlMs hint on cacheable 2026-07-28 results. */
   readonly cacheTtlMs: number;
-  /** Default timeout of one call into bundle code (ms; 0: none). */
-  readonly callTimeoutMs: number;
-  /** Calls into bundle code running at once per endpoint, and calls allowed to wait. */
-  readonly endpointConcurrency: number;
-  readonly endpointQueue: number;
 }
 
 export interface Flags {
@@ -105,14 +100,6 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     ),
     requestStateKey: secret('MCPD_REQUEST_STATE_KEY', env['MCPD_REQUEST_STATE_KEY']),
     cacheTtlMs: int('MCPD_CACHE_TTL_MS', env['MCPD_CACHE_TTL_MS'] ?? '0', 0, 86_400_000),
-    callTimeoutMs: int('MCPD_CALL_TIMEOUT_MS', env['MCPD_CALL_TIMEOUT_MS'] ?? '60000', 0, 86_400_000),
-    endpointConcurrency: int(
-      'MCPD_ENDPOINT_CONCURRENCY',
-      env['MCPD_ENDPOINT_CONCURRENCY'] ?? '64',
-      1,
-      100_000,
-    ),
-    endpointQueue: int('MCPD_ENDPOINT_QUEUE', env['MCPD_ENDPOINT_QUEUE'] ?? '256', 0, 1_000_000),
   });
 }
 

@@ -3,7 +3,6 @@ import type { RequestId } from '../protocol/jsonrpc.js';
 import type { Endpoint } from '../registry/catalog.js';
 import type { Cancellation } from './cancellation.js';
 import type { ModernRound } from './input-required.js';
-import type { Deadline } from '../execution/deadline.js';
 import type { Session } from './session.js';
 import type { MessageSink } from './sink.js';
 
@@ -16,6 +15,4 @@ export interface RequestContext {
   readonly sink: MessageSink;
   /** Set for 2026-07-28 requests: the answers their bundle code can draw on (multi-round-trip). */
   readonly modern?: ModernRound | undefined;
-  /** The running call's time budget, paused while the client is asked for input. */
-  deadline?: Deadline | undefined;
 }

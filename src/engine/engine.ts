@@ -30,7 +30,6 @@ import { completionMethods } from './methods/completion.js';
 import { lifecycleMethods } from './methods/lifecycle.js';
 import { modernOnlyMethods } from './methods/modern.js';
 import { RequestStateCodec } from './request-state.js';
-import { EndpointLimiter } from '../execution/limiter.js';
 import { promptMethods } from './methods/prompts.js';
 import { resourceMethods } from './methods/resources.js';
 import { toolMethods } from './methods/tools.js';
@@ -60,16 +59,6 @@ export interface EngineOptions {
   requestStateSecret?: string | undefined;
   /** ttlMs hint on cacheable 2026-07-28 results. */
   cacheTtlMs?: number;
-  limits?: Partial<Limits>;
-}
-
-export interface Limits {
-  /** Default timeout of one call into bundle code (ms; 0: none). */
-  callTimeoutMs: number;
-  /** Calls into bundle code running at once per endpoint. */
-  concurrency: number;
-  /** Calls waiting per endpoint before new ones are refused as busy. */
-  queue: number;
 }
 
 export type MethodHandler = (params: Params, ctx: RequestContext, engine: Engine) => unknown;
@@ -92,8 +81,6 @@ export class Engine {
   readonly pageSize: number;
   readonly clientRequestTimeoutMs: number;
   readonly requestState: RequestStateCodec;
-  readonly limits: Limits;
-  readonly limiter: EndpointLimiter;
   readonly cacheTtlMs: number;
   private readonly methods = new Map<string, MethodSpec>();
   /** Open 2026-07-28 listen streams, each ended gracefully by calling it. */
@@ -109,8 +96,6 @@ export class Engine {
     this.pageSize = opts.pageSize ?? 100;
     this.clientRequestTimeoutMs = opts.clientRequestTimeoutMs ?? 600_000;
     this.requestState = RequestStateCodec.create(opts.requestStateSecret);
-    this.limits = { callTimeoutMs: 60_000, concurrency: 64, queue: 256, ...opts.limits };
-    this.limiter = new EndpointLimiter(this.limits.concurrency, this.limits.queue);
     this.cacheTtlMs = opts.cacheTtlMs ?? 0;
     for (const table of [lifecycleMethods, toolMethods, resourceMethods, promptMethods, completionMethods]) {
       for (const [name, spec] of Object.entries(table)) this.methods.set(name, spec);
@@ -207,7 +192,6 @@ export class Engine {
       cancel,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       sink,
-      deadline: undefined,
     };
     session.track(req.id, cancel);
     try {
@@ -271,11 +255,8 @@ export class Engine {
     }
     if (signal.aborted) return Promise.reject(signal.reason);
     const id = session.nextOutboundId();
-    const deadline = ctx.deadline;
-    deadline?.pause();
     return new Promise((resolve, reject) => {
       const done = () => {
-        deadline?.resume();
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         session.pending?.delete(id);

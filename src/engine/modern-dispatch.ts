@@ -101,7 +101,6 @@ export async function dispatchModern(
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       sink,
       modern,
-      deadline: undefined,
     };
     const result = await spec.run(params, ctx, engine);
     if (cancel.aborted) return { response: undefined, status: 200 };

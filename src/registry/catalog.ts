@@ -17,8 +17,6 @@ export interface Handler {
   readonly invoke: Invoker;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly returnType: ReturnType | undefined;
-  /** Per-function call timeout (ms), overriding the daemon default. */
-  readonly timeoutMs?: number;
 }
 
 export type Definition = Record<string, unknown> & { name: string };

@@ -15,8 +15,6 @@ export interface ModuleLink {
   function_name: string;
   return_type?: 'text' | 'image' | 'embedded_resource';
   is_async?: boolean;
-  /** Call timeout in ms for this function (0: none), overriding MCPD_CALL_TIMEOUT_MS. */
-  timeout_ms?: number;
 }
 
 export interface ModuleEntry {
@@ -102,10 +100,6 @@ export function parseRegistry(value: unknown, origin: string): RegistryFile {
       fail(`${where}.type must be one of ${[...LINK_TYPES].join(', ')}`);
     for (const k of ['name', 'module_name', 'function_name']) {
       if (typeof l[k] !== 'string' || l[k] === '') fail(`${where}.${k} must be a non-empty string`);
-    }
-    const timeout = l['timeout_ms'];
-    if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0)) {
-      fail(`${where}.timeout_ms must be a non-negative integer`);
     }
     const rt = l['return_type'];
     if (rt !== undefined && rt !== null && (typeof rt !== 'string' || !RETURN_TYPES.has(rt))) {

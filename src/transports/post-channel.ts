@@ -10,7 +10,6 @@ import { writeJson } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
 import type { JsonRpcMessage, JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { atLeast } from '../protocol/versions.js';
-import { RETRY_AFTER_SECONDS, SERVER_BUSY } from '../execution/limiter.js';
 import type { StreamLog } from './event-log.js';
 import type { HttpSession } from './http-sessions.js';
 
@@ -49,10 +48,6 @@ export class PostChannel implements MessageSink {
   finish(response: JsonRpcResponse | JsonRpcResponse[] | undefined, status = 200): void {
     if (!this.writer) {
       if (response !== undefined) {
-        if (isBusy(response)) {
-          writeJson(this.res, response, { 'retry-after': String(RETRY_AFTER_SECONDS) }, 429);
-          return;
-        }
         writeJson(this.res, response, undefined, status);
         return;
       }
@@ -91,9 +86,4 @@ export class PostChannel implements MessageSink {
     const id = this.session?.id;
     return id === undefined ? undefined : { 'mcp-session-id': id };
   }
-}
-
-/** An endpoint-busy refusal, which HTTP answers with 429 and Retry-After. */
-function isBusy(response: JsonRpcResponse | JsonRpcResponse[]): boolean {
-  return !Array.isArray(response) && 'error' in response && response.error.code === SERVER_BUSY;
 }

@@ -1,5 +1,5 @@
 /** An Engine over an in-memory catalog whose handlers are plain functions, and a sink that records messages. */
-import { Engine, type Limits } from '../../src/engine/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { Session } from '../../src/engine/session.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { JsonRpcMessage, JsonRpcResponse } from '../../src/protocol/jsonrpc.js';
@@ -71,10 +71,7 @@ export class RecordingSink {
   }
 }
 
-export function createTestEngine(
-  spec: CatalogSpec,
-  opts: { pageSize?: number; instructions?: string; limits?: Partial<Limits> } = {},
-) {
+export function createTestEngine(spec: CatalogSpec, opts: { pageSize?: number; instructions?: string } = {}) {
   const registry = new EndpointRegistry();
   const endpoint = opts.instructions
     ? { id: 'default', catalog: catalogOf(spec), instructions: opts.instructions }
@@ -85,7 +82,6 @@ export function createTestEngine(
     logger: silentLogger,
     pageSize: opts.pageSize ?? 100,
     clientRequestTimeoutMs: 2000,
-    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   registry.onChange((id, kinds) => {
     for (const k of kinds) engine.notifyListChanged(id, k);
