@@ -1,0 +1,50 @@
+/**
+ * Schema versions of the SQLite store, applied in order and recorded in `PRAGMA user_version`. Never edit a
+ * released migration: add the next one. Tables mirror the older engine's DynamoDB tables (partition + sort key);
+ * each record is a JSON body, with the fields lists filter on copied into indexed columns.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE modules (
+        partition_key TEXT NOT NULL, sort_key TEXT NOT NULL, body TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        package_name TEXT,
+        PRIMARY KEY (partition_key, sort_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX modules_package ON modules (partition_key, package_name, sort_key);
+
+      CREATE TABLE functions (
+        partition_key TEXT NOT NULL, sort_key TEXT NOT NULL, body TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        mcp_type TEXT, module_name TEXT, class_name TEXT, function_name TEXT,
+        PRIMARY KEY (partition_key, sort_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX functions_type ON functions (partition_key, mcp_type, sort_key);
+      CREATE INDEX functions_module ON functions (partition_key, module_name, sort_key);
+
+      CREATE TABLE calls (
+        partition_key TEXT NOT NULL, sort_key TEXT NOT NULL, body TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        mcp_type TEXT, name TEXT, status TEXT,
+        PRIMARY KEY (partition_key, sort_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX calls_type ON calls (partition_key, mcp_type, sort_key);
+      CREATE INDEX calls_name ON calls (partition_key, name, sort_key);
+      CREATE INDEX calls_status ON calls (partition_key, status, sort_key);
+      CREATE INDEX calls_updated ON calls (partition_key, updated_at);
+
+      CREATE TABLE settings (
+        partition_key TEXT NOT NULL, sort_key TEXT NOT NULL, body TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (partition_key, sort_key)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { storeContract } from './contract.js';
+import { availableDrivers } from './sqlite-driver.js';
+import { createSqliteStore } from './sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpd-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const drivers = availableDrivers();
+
+describe('SQLite drivers', () => {
+  it('at least one SQLite driver loads on this Node.js', () => {
+    // better-sqlite3 on the Node.js that built it; node:sqlite on Node 22.13+.
+    expect(drivers.length).toBeGreaterThan(0);
+  });
+});
+
+for (const driver of drivers) {
+  storeContract(`SQLite (${driver})`, () =>
+    Promise.resolve(createSqliteStore({ path: join(dir, `${driver.replace(':', '-')}.db`), driver })),
+  );
+
+  describe(`SQLite store on ${driver}`, () => {
+    it('keeps records across reopening the file, and migrations run once', async () => {
+      const path = join(dir, `reopen-${driver.replace(':', '-')}.db`);
+      const a = createSqliteStore({ path, driver });
+      await a.settings.put({ partition_key: 'p', setting_id: 's', setting: { v: 1 }, updated_by: 'x' });
+      await a.close();
+      const b = createSqliteStore({ path, driver });
+      expect((await b.settings.get('p', 's'))?.setting).toEqual({ v: 1 });
+      await b.close();
+    });
+
+    it('serves :memory: databases', async () => {
+      const s = createSqliteStore({ path: ':memory:', driver });
+      expect(s.driver).toBe(driver);
+      await s.functions.put({
+        partition_key: 'p',
+        name: 'n',
+        mcp_type: 'tool',
+        description: null,
+        data: {},
+        annotations: null,
+        module_name: null,
+        class_name: null,
+        function_name: null,
+        return_type: null,
+        is_async: true,
+        updated_by: 'x',
+      });
+      expect(await s.functions.count('p', { equals: { is_async: true } })).toBe(1);
+      expect(await s.functions.count('p', { equals: { is_async: false } })).toBe(0);
+      await s.close();
+    });
+  });
+}
+
+describe('SQLite driver selection', () => {
+  it('names the drivers it tried when the one asked for cannot load', () => {
+    const missing = (['better-sqlite3', 'node:sqlite'] as const).find((d) => !drivers.includes(d));
+    if (!missing) return; // both load on this Node.js: nothing to refuse
+    expect(() => createSqliteStore({ path: ':memory:', driver: missing })).toThrow(/No SQLite driver/);
+  });
+});

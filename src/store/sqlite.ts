@@ -1,0 +1,188 @@
+/**
+ * The SQLite Store adapter: the embedded default, one file in the data dir, WAL mode. Every call is synchronous
+ * underneath (a local file), so reads cost microseconds; the async port keeps it interchangeable with DynamoDB.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type Audit,
+  decodeCursor,
+  encodeCursor,
+  FILTER_FIELDS,
+  type FunctionCallRecord,
+  type FunctionRecord,
+  type ListFilter,
+  type ListQuery,
+  type ModuleRecord,
+  type Page,
+  type Put,
+  type SettingRecord,
+  SORT_KEYS,
+  type Store,
+  StoreError,
+  type Table,
+} from './index.js';
+import { type Database, type DriverName, openDatabase, type SqlValue } from './sqlite-driver.js';
+import { MIGRATIONS } from './sqlite-migrations.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  readonly path: string;
+  readonly driver?: DriverName;
+}
+
+type TableName = keyof typeof SORT_KEYS;
+
+export function createSqliteStore(options: SqliteStoreOptions): Store & { readonly driver: DriverName } {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = openDatabase(options.path, options.driver);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  migrate(db);
+  return {
+    kind: 'sqlite',
+    driver: db.driver,
+    modules: sqliteTable<ModuleRecord>(db, 'modules'),
+    functions: sqliteTable<FunctionRecord>(db, 'functions'),
+    calls: sqliteTable<FunctionCallRecord>(db, 'calls'),
+    settings: sqliteTable<SettingRecord>(db, 'settings'),
+    init: () => Promise.resolve(),
+    close: () => {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function migrate(db: Database): void {
+  const current = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+function sqliteTable<T extends Audit & { partition_key: string }>(db: Database, name: TableName): Table<T> {
+  const sortKey = SORT_KEYS[name] as keyof T & string;
+  const columns: readonly string[] = FILTER_FIELDS[name];
+  const insert = db.prepare(
+    `INSERT INTO ${name} (partition_key, sort_key, body, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
+     VALUES (?, ?, ?, ?, ?${columns.map(() => ', ?').join('')})
+     ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+     ${columns.map((c) => `, ${c} = excluded.${c}`).join('')}
+     RETURNING created_at, updated_at`,
+  );
+  const getOne = db.prepare(
+    `SELECT body, created_at, updated_at FROM ${name} WHERE partition_key = ? AND sort_key = ?`,
+  );
+  const remove = db.prepare(`DELETE FROM ${name} WHERE partition_key = ? AND sort_key = ?`);
+  const statements = new Map<string, ReturnType<Database['prepare']>>();
+  const cached = (sql: string) => {
+    let s = statements.get(sql);
+    if (!s) statements.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  const where = (partition: string, filter: ListFilter | undefined) => {
+    const clauses = ['partition_key = ?'];
+    const params: SqlValue[] = [partition];
+    for (const [field, value] of Object.entries(filter?.equals ?? {})) {
+      if (field === sortKey) clauses.push('sort_key = ?');
+      else if (columns.includes(field)) clauses.push(`${field} = ?`);
+      else {
+        clauses.push(`json_extract(body, '$.' || ?) = ?`);
+        params.push(field);
+      }
+      params.push(typeof value === 'boolean' ? Number(value) : value);
+    }
+    if (filter?.updatedAfter !== undefined) {
+      clauses.push('updated_at > ?');
+      params.push(filter.updatedAfter);
+    }
+    if (filter?.updatedBefore !== undefined) {
+      clauses.push('updated_at < ?');
+      params.push(filter.updatedBefore);
+    }
+    return { sql: clauses.join(' AND '), params };
+  };
+  const row = (r: Record<string, unknown>): T =>
+    Object.assign(JSON.parse(r['body'] as string) as T, {
+      created_at: r['created_at'] as string,
+      updated_at: r['updated_at'] as string,
+    });
+
+  return {
+    sortKey,
+    get(partition, key) {
+      const r = getOne.get(partition, key);
+      return Promise.resolve(r ? row(r) : undefined);
+    },
+    getMany(partition, keys) {
+      if (keys.length === 0) return Promise.resolve([]);
+      const out: T[] = [];
+      // One statement per 500 keys keeps well under SQLite's bound-parameter limit.
+      for (let i = 0; i < keys.length; i += 500) {
+        const chunk = keys.slice(i, i + 500);
+        const rows = db
+          .prepare(
+            `SELECT body, created_at, updated_at FROM ${name} WHERE partition_key = ? AND sort_key IN (${chunk.map(() => '?').join(', ')})`,
+          )
+          .all(partition, ...chunk);
+        for (const r of rows) out.push(row(r));
+      }
+      return Promise.resolve(out);
+    },
+    put(record: Put<T>) {
+      const now = new Date().toISOString();
+      const { created_at: _c, updated_at: _u, ...body } = record as Put<T> & Partial<Audit>;
+      const values = columns.map((c) => toSql((record as Record<string, unknown>)[c]));
+      const key = String((record as Record<string, unknown>)[sortKey]);
+      const r = insert.get(record.partition_key, key, JSON.stringify(body), now, now, ...values);
+      return Promise.resolve(
+        Object.assign(structuredClone(body), {
+          created_at: r?.['created_at'] as string,
+          updated_at: r?.['updated_at'] as string,
+        }) as unknown as T,
+      );
+    },
+    delete(partition, key) {
+      return Promise.resolve(Number(remove.run(partition, key).changes) > 0);
+    },
+    async list(partition: string, query: ListQuery): Promise<Page<T>> {
+      const w = where(partition, query.filter);
+      let sql = `SELECT sort_key, body, created_at, updated_at FROM ${name} WHERE ${w.sql}`;
+      const params = [...w.params];
+      if (query.cursor !== undefined) {
+        sql += ' AND sort_key > ?';
+        params.push(decodeCursor(query.cursor));
+      }
+      sql += ' ORDER BY sort_key LIMIT ? OFFSET ?';
+      params.push(query.limit + 1, query.cursor === undefined ? (query.offset ?? 0) : 0);
+      const rows = cached(sql).all(...params);
+      const more = rows.length > query.limit;
+      const items = rows.slice(0, query.limit).map(row);
+      const last = items.at(-1);
+      return more && last ? { items, cursor: encodeCursor(String(last[sortKey])) } : { items };
+    },
+    async count(partition, filter) {
+      const w = where(partition, filter);
+      const r = cached(`SELECT COUNT(*) AS n FROM ${name} WHERE ${w.sql}`).get(...w.params);
+      return Number(r?.['n'] ?? 0);
+    },
+  };
+}
+
+function toSql(v: unknown): SqlValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return Number(v);
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  return JSON.stringify(v);
+}
+
+export { StoreError };
