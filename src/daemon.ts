@@ -1,14 +1,26 @@
 /**
- * Composition root of the HTTP daemon: config → logger, registry, engine, sessions, Fastify app.
- * Tests build a daemon through this too, so they exercise exactly what `mcpd serve` runs.
+ * Composition root of the HTTP daemon: config → logger, store and blob store, registry (the config file's
+ * `default` endpoint, and every other endpoint from the store), engine, sessions, the Fastify app with the MCP
+ * transports, the management API and the admin routes. Tests build a daemon through this too, so they exercise
+ * exactly what `mcpd serve` runs.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createEngine, createRegistry, loadDefaultEndpoint } from './cli/load-registry.js';
+import type { BlobStore } from './blobs/index.js';
+import { openBlobStore } from './blobs/open.js';
+import { BundleCache } from './bundles/bundle-cache.js';
+import { deployBundle } from './bundles/deploy.js';
+import { createEngine, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './cli/load-registry.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
+import { registerGraphql } from './graphql/plugin.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
-import type { EndpointRegistry } from './registry/endpoints.js';
+import { EndpointRegistry } from './registry/endpoints.js';
+import { StoreEndpoints } from './registry/store-endpoints.js';
+import type { Store } from './store/index.js';
+import { openStore } from './store/open.js';
 import { HttpSessionStore } from './transports/http-sessions.js';
 
 export interface Daemon {
@@ -16,6 +28,9 @@ export interface Daemon {
   readonly engine: Engine;
   readonly registry: EndpointRegistry;
   readonly sessions: HttpSessionStore;
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly endpoints: StoreEndpoints;
   /** Listens on the configured host and port; resolves to the base URL. */
   listen(): Promise<string>;
   /** Re-reads the config file; sessions get list_changed for what changed. */
@@ -24,15 +39,57 @@ export interface Daemon {
 }
 
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
-  const registry = await createRegistry(config, logger);
+  const store = await openStore(config.store, config.initializeTables);
+  const blobs = await openBlobStore(config.blobs, config.initializeTables);
+  const registry = new EndpointRegistry();
+  if (config.configFile) await loadDefaultEndpoint(registry, config, logger);
+  const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
+  const endpoints = new StoreEndpoints({
+    store,
+    bundles,
+    registry,
+    logger,
+    ...(config.configFile ? { fixed: new Set([DEFAULT_ENDPOINT]) } : { always: new Set([DEFAULT_ENDPOINT]) }),
+  });
+  // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
+  if (!config.configFile) await endpoints.ensure(DEFAULT_ENDPOINT);
   const engine = createEngine(config, registry, logger);
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
-  const app = buildApp({ config, engine, registry, sessions, logger });
+  const app = buildApp({
+    config,
+    engine,
+    registry,
+    sessions,
+    logger,
+    ensureEndpoint: (id) => endpoints.ensure(id),
+  });
+  const deploy = (req: Parameters<typeof deployBundle>[1]) =>
+    deployBundle({ store, blobs, bundles, endpoints }, req);
+  await registerGraphql(app, {
+    store,
+    blobs,
+    refresh: (p) => endpoints.refresh(p),
+    deploy,
+    logger,
+    graphiql: config.graphiql,
+  });
+  registerAdminRoutes(app, {
+    registry,
+    refresh: (id) => endpoints.refresh(id),
+    evict: (id) => (id === DEFAULT_ENDPOINT && config.configFile ? false : registry.delete(id)),
+    moduleCount: (id) => store.modules.count(id),
+  });
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([store.close(), blobs.close()]);
+  });
   return {
     app,
     engine,
     registry,
     sessions,
+    store,
+    blobs,
+    endpoints,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       return address;

@@ -18,7 +18,9 @@ export function linkHandler(
   bundleDir: string,
   logger: Logger,
 ): Handler {
-  const settings = Object.freeze({ ...(module?.setting ?? {}) });
+  const cls = link.class_name ?? module?.class_name;
+  const own = cls === undefined ? undefined : module?.class_settings?.[cls];
+  const settings = Object.freeze({ ...(own ?? module?.setting ?? {}) });
   let target: Promise<Target> | undefined;
   const resolveTarget = async (): Promise<Target> => {
     const ns = await importModule(bundleDir, link.module_name);

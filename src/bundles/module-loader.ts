@@ -30,7 +30,7 @@ export async function resolveModuleFile(bundleDir: string, moduleName: string): 
     const info = await stat(file).catch(() => undefined);
     if (info?.isFile()) return file;
   }
-  throw new BundleError(`Module ${moduleName} not found in bundle ${bundleDir}`);
+  throw new BundleError(`Module ${moduleName} not found in its bundle`);
 }
 
 /** Imports a bundle module; the result is cached by Node's module cache. */
@@ -39,6 +39,12 @@ export async function importModule(bundleDir: string, moduleName: string): Promi
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new BundleError(`Module ${moduleName} failed to load: ${(err as Error).message}`);
+    // Node's messages name files by absolute path: clients see paths relative to the bundle only.
+    const message = String((err as Error).message)
+      .split(pathToFileURL(resolve(bundleDir)).href)
+      .join('<bundle>')
+      .split(resolve(bundleDir))
+      .join('<bundle>');
+    throw new BundleError(`Module ${moduleName} failed to load: ${message}`, { cause: err });
   }
 }

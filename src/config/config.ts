@@ -34,7 +34,34 @@ export interface Config {
   readonly requestStateKey: string | undefined;
   /** ttlMs hint on cacheable 2026-07-28 results. */
   readonly cacheTtlMs: number;
+  /** Where registries and call history live. */
+  readonly store: StoreConfig;
+  /** Where bundles and large payloads live. */
+  readonly blobs: BlobConfig;
+  /** Create missing DynamoDB tables / S3 bucket at start (`INITIALIZE_TABLES=1`). */
+  readonly initializeTables: boolean;
+  /** GraphiQL at GET /{endpoint_id}/mcp_core_graphql (development). */
+  readonly graphiql: boolean;
 }
+
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'dynamodb';
+      readonly region: string;
+      readonly endpoint: string | undefined;
+      readonly tablePrefix: string;
+    };
+
+export type BlobConfig =
+  | { readonly kind: 'folder'; readonly root: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly region: string;
+      readonly endpoint: string | undefined;
+      readonly prefix: string;
+    };
 
 export interface Flags {
   host?: string | undefined;
@@ -72,12 +99,13 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
   if (!LOG_LEVELS.has(logLevel))
     throw new ConfigError(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
   const configFile = flags.config ?? env['MCP_CONFIG_FILE'];
+  const dataDir = resolve(flags['data-dir'] ?? env['MCPD_DATA_DIR'] ?? '.mcpd');
   return Object.freeze({
     mode,
     host,
     port,
     configFile: configFile ? resolve(configFile) : undefined,
-    dataDir: resolve(flags['data-dir'] ?? env['MCPD_DATA_DIR'] ?? '.mcpd'),
+    dataDir,
     authProvider: 'none' as const,
     allowedHosts: Object.freeze(list(env['MCPD_ALLOWED_HOSTS'])),
     allowedOrigins: Object.freeze(list(env['MCPD_ALLOWED_ORIGINS'])),
@@ -100,7 +128,56 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     ),
     requestStateKey: secret('MCPD_REQUEST_STATE_KEY', env['MCPD_REQUEST_STATE_KEY']),
     cacheTtlMs: int('MCPD_CACHE_TTL_MS', env['MCPD_CACHE_TTL_MS'] ?? '0', 0, 86_400_000),
+    store: storeConfig(env, dataDir),
+    blobs: blobConfig(env, dataDir),
+    initializeTables: bool('INITIALIZE_TABLES', env['INITIALIZE_TABLES']),
+    graphiql: bool('MCPD_GRAPHIQL', env['MCPD_GRAPHIQL']),
   });
+}
+
+function region(env: Env): string {
+  return nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['REGION_NAME']) ?? 'us-east-1';
+}
+
+function storeConfig(env: Env, dataDir: string): StoreConfig {
+  const kind = (nonEmpty(env['MCPD_STORE']) ?? 'sqlite').toLowerCase();
+  if (kind === 'sqlite') {
+    return Object.freeze({ kind, path: resolve(dataDir, nonEmpty(env['MCPD_SQLITE_FILE']) ?? 'mcpd.db') });
+  }
+  if (kind === 'dynamodb') {
+    return Object.freeze({
+      kind,
+      region: region(env),
+      endpoint: url('DYNAMODB_ENDPOINT', env['DYNAMODB_ENDPOINT']),
+      tablePrefix: nonEmpty(env['MCPD_TABLE_PREFIX']) ?? '',
+    });
+  }
+  throw new ConfigError(`MCPD_STORE must be sqlite or dynamodb, got "${kind}"`);
+}
+
+function blobConfig(env: Env, dataDir: string): BlobConfig {
+  const bucket = nonEmpty(env['FUNCT_BUCKET_NAME']);
+  if (!bucket)
+    return Object.freeze({
+      kind: 'folder',
+      root: resolve(dataDir, nonEmpty(env['MCPD_BLOB_DIR']) ?? 'blobs'),
+    });
+  return Object.freeze({
+    kind: 's3',
+    bucket,
+    region: region(env),
+    endpoint: url('S3_ENDPOINT', env['S3_ENDPOINT']),
+    prefix: nonEmpty(env['MCPD_S3_PREFIX']) ?? '',
+  });
+}
+
+function url(name: string, raw: string | undefined): string | undefined {
+  const v = nonEmpty(raw);
+  if (v === undefined) return undefined;
+  if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${v}"`);
+  }
+  return v;
 }
 
 function secret(name: string, raw: string | undefined): string | undefined {

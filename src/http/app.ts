@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { EndpointRegistry } from '../registry/endpoints.js';
+import { ENDPOINT_ID, type EndpointRegistry } from '../registry/endpoints.js';
 import type { HttpSessionStore } from '../transports/http-sessions.js';
 import { registerLegacySse } from '../transports/legacy-sse.js';
 import { streamableFastPath } from '../transports/streamable-fast-path.js';
@@ -22,6 +22,8 @@ export interface AppDeps {
   registry: EndpointRegistry;
   sessions: HttpSessionStore;
   logger: Logger;
+  /** Loads an endpoint this instance has not served yet (from the store); resolves when known or absent. */
+  ensureEndpoint?: (endpointId: string) => Promise<unknown>;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -67,6 +69,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', hostOriginGuard(hostOrigin));
+  const ensure = deps.ensureEndpoint;
+  if (ensure) {
+    // Endpoints in the store are loaded on their first request; later requests find them in memory.
+    app.addHook('onRequest', async (req) => {
+      const id = (req.params as { endpointId?: unknown } | undefined)?.endpointId;
+      if (typeof id !== 'string' || !ENDPOINT_ID.test(id) || registry.get(id)) return;
+      // Cache administration reports and drops what is loaded; it never loads.
+      if (req.routeOptions.url?.includes('/admin/cache')) return;
+      await ensure(id);
+    });
+  }
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) {

@@ -22,6 +22,8 @@ export interface ModuleEntry {
   module_name: string;
   class_name?: string;
   setting?: Record<string, unknown>;
+  /** Settings per class (the store's `classes: [{class_name, setting_id}]`), over `setting`. */
+  class_settings?: Record<string, Record<string, unknown>>;
   source?: string | null;
 }
 

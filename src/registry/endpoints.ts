@@ -21,6 +21,11 @@ export class EndpointRegistry {
     return [...this.endpoints.keys()];
   }
 
+  /** Forgets an endpoint (it is loaded again on its next request). */
+  delete(endpointId: string): boolean {
+    return this.endpoints.delete(endpointId);
+  }
+
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }

@@ -10,7 +10,7 @@ import {
   type Handler,
   type PromptArgument,
 } from './catalog.js';
-import type { Item, ModuleLink, RegistryFile } from './config-file.js';
+import type { Item, ModuleEntry, ModuleLink, RegistryFile } from './config-file.js';
 import { parseUriTemplate } from './uri-template.js';
 import { headerParamsOf } from './x-mcp-header.js';
 
@@ -21,6 +21,30 @@ export function endpointFromFile(
   logger: Logger,
 ): Endpoint {
   const baseDir = dirname(resolve(configPath));
+  return endpointFromRegistry(
+    id,
+    file,
+    (module, link) => resolve(baseDir, module?.source ?? module?.package_name ?? link.module_name),
+    configPath,
+    logger,
+  );
+}
+
+/** Where a link's code lives: the folder its module's bundle was extracted to. */
+export type BundleDirOf = (module: ModuleEntry | undefined, link: ModuleLink) => string;
+
+/**
+ * Builds an Endpoint from a registry in the config-file shape, whatever it came from (a file, the store).
+ * `origin` names the source in error messages.
+ */
+export function endpointFromRegistry(
+  id: string,
+  file: RegistryFile,
+  bundleDirOf: BundleDirOf,
+  origin: string,
+  logger: Logger,
+): Endpoint {
+  const configPath = origin;
   const modules = new Map(file.modules.map((m) => [m.module_name, m]));
   const links = new Map<string, ModuleLink>();
   for (const l of file.module_links) links.set(`${l.type}:${l.name}`, l);
@@ -30,8 +54,7 @@ export function endpointFromFile(
       const link = typeof name === 'string' ? links.get(`${type}:${name}`) : undefined;
       if (!link) continue;
       const module = modules.get(link.module_name);
-      const source = module?.source ?? module?.package_name ?? link.module_name;
-      return linkHandler(link, module, resolve(baseDir, source), logger);
+      return linkHandler(link, module, bundleDirOf(module, link), logger);
     }
     return undefined;
   };

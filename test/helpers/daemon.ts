@@ -1,6 +1,9 @@
 /**
  * Starts a real daemon (the same composition `mcpd serve` runs) on a free loopback port for a test file.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.js';
 import { createDaemon, type Daemon } from '../../src/daemon.js';
@@ -20,12 +23,25 @@ export interface RunningDaemon {
 
 export async function startDaemon(
   env: Record<string, string> = {},
-  configFile: string = DEMO_CONFIG,
+  configFile: string | null = DEMO_CONFIG,
 ): Promise<RunningDaemon> {
-  const config = loadConfig('serve', { port: '0', config: configFile }, { ...env });
+  // Each daemon gets a data dir of its own (SQLite file, blobs, extracted bundles), removed on close.
+  const dataDir = env['MCPD_DATA_DIR'] ? undefined : mkdtempSync(join(tmpdir(), 'mcpd-test-'));
+  const config = loadConfig(
+    'serve',
+    { port: '0', ...(configFile ? { config: configFile } : {}) },
+    { ...(dataDir ? { MCPD_DATA_DIR: dataDir } : {}), ...env },
+  );
   const daemon = await createDaemon(config, silentLogger);
   const url = await daemon.listen();
-  return { daemon, url, close: () => daemon.close() };
+  return {
+    daemon,
+    url,
+    close: async () => {
+      await daemon.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export const STREAMABLE_HEADERS = {

@@ -1,0 +1,54 @@
+/**
+ * Errors of the management API. A ManagementError carries a stable code in `extensions.code`; errors the daemon
+ * knows (store, bundle, archive, config) keep their message and code; anything else is masked as "Unexpected error."
+ * and logged with its detail.
+ */
+import type { GraphQLError } from 'graphql';
+
+export type ManagementCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE';
+
+export class ManagementError extends Error {
+  override readonly name = 'ManagementError';
+  constructor(
+    readonly code: ManagementCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KNOWN = new Set([
+  'ManagementError',
+  'StoreError',
+  'BundleError',
+  'ArchiveError',
+  'ConfigError',
+  'BlobError',
+]);
+
+export interface MaskedError {
+  message: string;
+  locations?: NonNullable<GraphQLError['locations']>;
+  path?: NonNullable<GraphQLError['path']>;
+  extensions: { code: string };
+}
+
+export function formatError(err: GraphQLError, log: (err: unknown) => void): MaskedError {
+  const original = err.originalError as (Error & { code?: unknown }) | undefined;
+  const where = {
+    ...(err.locations ? { locations: err.locations } : {}),
+    ...(err.path ? { path: err.path } : {}),
+  };
+  if (!original || original === (err as unknown)) {
+    // GraphQL's own errors: syntax, validation, variable coercion.
+    return { message: err.message, ...where, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+  }
+  if (KNOWN.has(original.name) && typeof original.code === 'string') {
+    return { message: original.message, ...where, extensions: { code: original.code } };
+  }
+  if (original.name === 'GraphQLError') {
+    return { message: original.message, ...where, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  log(original);
+  return { message: 'Unexpected error.', ...where, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

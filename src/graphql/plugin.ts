@@ -1,0 +1,80 @@
+/**
+ * Mounts the management API at `POST /{endpoint_id}/mcp_core_graphql` (the older engine's route) with mercurius.
+ * The route has its own JSON body parser (the MCP routes read raw strings). `Part-ID` selects a sub-partition,
+ * as in the older engine.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import mercurius from 'mercurius';
+import type { BlobStore } from '../blobs/index.js';
+import type { DeployRequest, DeployResult } from '../bundles/deploy.js';
+import type { Logger } from '../observability/logger.js';
+import { ENDPOINT_ID } from '../registry/endpoints.js';
+import type { Store } from '../store/index.js';
+import { formatError, ManagementError } from './errors.js';
+import { createLoaders, type ManagementContext, resolvers } from './resolvers.js';
+import { schema } from './schema.js';
+import { partitionOf } from './shape.js';
+
+export interface ManagementDeps {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly refresh: (partition: string) => Promise<void>;
+  readonly deploy: (req: DeployRequest) => Promise<DeployResult>;
+  readonly logger: Logger;
+  readonly graphiql: boolean;
+}
+
+const PART_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string) as unknown);
+      } catch {
+        done(Object.assign(new Error('Body is not valid JSON'), { statusCode: 400 }), undefined);
+      }
+    });
+    scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const status = err.statusCode ?? 500;
+      if (status >= 500) deps.logger.error({ err }, 'management API request failed');
+      return reply
+        .code(status)
+        .send({ errors: [{ message: status >= 500 ? 'Unexpected error.' : err.message }] });
+    });
+    await scope.register(mercurius, {
+      schema,
+      resolvers: resolvers as never,
+      path: '/:endpointId/mcp_core_graphql',
+      graphiql: false,
+      jit: 1,
+      context: (req: FastifyRequest): ManagementContext => {
+        const { endpointId } = req.params as { endpointId: string };
+        const partHeader = req.headers['part-id'];
+        const partId = Array.isArray(partHeader) ? partHeader[0] : partHeader;
+        if (!ENDPOINT_ID.test(endpointId)) {
+          throw new ManagementError('BAD_USER_INPUT', 'endpoint id must match [A-Za-z0-9_-]+');
+        }
+        if (partId !== undefined && partId !== '' && !PART_ID.test(partId)) {
+          throw new ManagementError('BAD_USER_INPUT', 'Part-ID must match [A-Za-z0-9_-]+');
+        }
+        const partition = partitionOf(endpointId, partId || undefined);
+        return {
+          partition,
+          store: deps.store,
+          blobs: deps.blobs,
+          refresh: deps.refresh,
+          deploy: deps.deploy,
+          loaders: createLoaders(deps.store, partition),
+        };
+      },
+      errorFormatter: (execution) => {
+        const errors = (execution.errors ?? []).map((e) =>
+          formatError(e, (err) => deps.logger.error({ err }, 'management API resolver failed')),
+        );
+        const data = execution.data ?? null;
+        return { statusCode: data === null && errors.length > 0 ? 400 : 200, response: { data, errors } };
+      },
+    });
+  });
+}

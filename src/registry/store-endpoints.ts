@@ -1,0 +1,88 @@
+/**
+ * Endpoints whose registry lives in the Store. An endpoint is loaded on its first request (one read of its
+ * functions and modules, its bundles fetched and extracted), then served from memory: the tools/call hot path never
+ * touches the store. A change made through the management API refreshes the endpoint (cascading purge): the new
+ * catalog replaces the old one atomically, calls in flight finish on the code they started with, and connected
+ * clients get list_changed for what changed.
+ */
+import { join } from 'node:path';
+import type { BundleCache } from '../bundles/bundle-cache.js';
+import type { Logger } from '../observability/logger.js';
+import type { Store } from '../store/index.js';
+import { type Endpoint, emptyCatalog } from './catalog.js';
+import type { EndpointRegistry } from './endpoints.js';
+import { endpointFromRegistry } from './from-file.js';
+import { registryFromStore } from './from-store.js';
+
+export interface StoreEndpointsDeps {
+  readonly store: Store;
+  readonly bundles: BundleCache;
+  readonly registry: EndpointRegistry;
+  readonly logger: Logger;
+  /** Endpoints served from elsewhere (the config file's `default`), never read from the store. */
+  readonly fixed?: ReadonlySet<string>;
+  /** Endpoints that exist even with nothing in the store (served with an empty catalog). */
+  readonly always?: ReadonlySet<string>;
+}
+
+export class StoreEndpoints {
+  private readonly loading = new Map<string, Promise<Endpoint | undefined>>();
+
+  constructor(private readonly deps: StoreEndpointsDeps) {}
+
+  /** The endpoint, loading it from the store when this instance has not yet; undefined when it does not exist. */
+  ensure(partition: string): Promise<Endpoint | undefined> {
+    const known = this.deps.registry.get(partition);
+    if (known || this.deps.fixed?.has(partition)) return Promise.resolve(known);
+    let job = this.loading.get(partition);
+    if (!job) {
+      job = this.build(partition)
+        .then((endpoint) => {
+          // A refresh may have landed meanwhile; never overwrite a newer catalog with this one.
+          if (endpoint && !this.deps.registry.get(partition)) this.deps.registry.set(endpoint);
+          return this.deps.registry.get(partition);
+        })
+        .finally(() => this.loading.delete(partition));
+      this.loading.set(partition, job);
+    }
+    return job;
+  }
+
+  /**
+   * Re-reads an endpoint after a change. A loaded endpoint is replaced (sessions get list_changed); one with
+   * nothing left in the store stays served with an empty catalog so its sessions hear that the lists emptied.
+   */
+  async refresh(partition: string): Promise<void> {
+    if (this.deps.fixed?.has(partition)) return;
+    const endpoint = await this.build(partition);
+    if (endpoint) this.deps.registry.set(endpoint);
+    else if (this.deps.registry.get(partition))
+      this.deps.registry.set({ id: partition, catalog: emptyCatalog });
+  }
+
+  private async build(partition: string): Promise<Endpoint | undefined> {
+    const stored = await registryFromStore(this.deps.store, partition);
+    if (!stored)
+      return this.deps.always?.has(partition) ? { id: partition, catalog: emptyCatalog } : undefined;
+    const folders = new Map<string, string>();
+    await Promise.all(
+      stored.modules.map(async (m) => {
+        if (!m.bundle_version && !m.source) return;
+        try {
+          folders.set(m.module_name, await this.deps.bundles.folderFor(partition, m));
+        } catch (err) {
+          // The module's entries answer with an error naming the module; the rest of the endpoint serves.
+          this.deps.logger.error({ err, endpoint: partition, module: m.module_name }, 'bundle unavailable');
+        }
+      }),
+    );
+    const missing = join('/nonexistent', 'mcpd-bundle-unavailable');
+    return endpointFromRegistry(
+      partition,
+      stored.file,
+      (_module, link) => folders.get(link.module_name) ?? missing,
+      `store partition ${partition}`,
+      this.deps.logger,
+    );
+  }
+}
