@@ -6,10 +6,9 @@
  * the module, settings and function rows are written, rows of functions the new version dropped are removed, and
  * the endpoint is refreshed so connected clients hear list_changed.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { BlobStore } from '../blobs/index.js';
 import { ConfigError } from '../config/errors.js';
 import { parseRegistry, type RegistryFile } from '../registry/config-file.js';
@@ -20,8 +19,6 @@ import { readAll } from '../registry/from-store.js';
 import { packDirectory, sha256 } from './archive.js';
 import { type BundleCache, versionKey } from './bundle-cache.js';
 import { BundleError, resolveModuleFile } from './module-loader.js';
-
-const run = promisify(execFile);
 
 export interface DeployDeps {
   readonly store: Store;
@@ -140,25 +137,38 @@ async function readManifest(dir: string): Promise<unknown> {
   }
 }
 
-/** Every linked module exists and parses; `node --check` compiles without running tenant code. */
+/**
+ * Every linked module exists and parses as an ES module. The source goes to `node --check` on stdin: that compiles
+ * without running tenant code (and `--check FILE` lets some broken ES modules through on Node 20).
+ */
 async function checkModules(dir: string, file: RegistryFile): Promise<void> {
   if (file.module_links.length === 0 && file.tools.length + file.resources.length + file.prompts.length > 0) {
     throw new ConfigError('The manifest links no code: add module_links');
   }
   const names = new Set(file.module_links.map((l) => l.module_name));
   for (const name of names) {
-    const path = await resolveModuleFile(dir, name);
-    try {
-      await run(process.execPath, ['--check', path], { timeout: 10_000 });
-    } catch (err) {
-      const detail = String((err as { stderr?: string }).stderr ?? '')
-        .split(dir)
-        .join('<bundle>')
-        .split('\n')
-        .filter((l) => l.trim() && !l.startsWith('Node.js '))
-        .slice(0, 6)
-        .join('\n');
-      throw new BundleError(`Module ${name} does not compile:\n${detail}`);
-    }
+    const source = await readFile(await resolveModuleFile(dir, name));
+    const problem = await syntaxError(source);
+    if (problem !== undefined) throw new BundleError(`Module ${name} does not compile:\n${problem}`);
   }
+}
+
+function syntaxError(source: Buffer): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '--check'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      timeout: 10_000,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve(undefined);
+      // The source line, the caret and the message; not Node's stack or version banner.
+      const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !/^\s+at |^Node\.js /.test(l));
+      resolve(lines.slice(0, 6).join('\n') || 'syntax check failed');
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(source);
+  });
 }

@@ -1,0 +1,202 @@
+/**
+ * End to end, on a running daemon and on both storage stacks: deploy a bundle through the management API, call
+ * its tool with the official SDK client, deploy a new version and see list_changed arrive and the new behaviour
+ * answer, keep tenants apart, delete the tool and get the right error; hostile bundles are refused with nothing
+ * half-registered.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { rawZip } from '../helpers/raw-zip.js';
+import { DEPLOY, graphql, greeter, STACKS, zipOf } from './support.js';
+
+const textOf = (r: unknown) => ((r as { content: { text?: string }[] }).content[0]?.text ?? '') as string;
+
+describe.each(STACKS)('registry end to end on $name', (stack) => {
+  let d: RunningDaemon;
+  let closeStack: () => Promise<void>;
+  let client: Client;
+  const changes: number[] = [];
+  let onChange: (() => void) | undefined;
+
+  let shared: Record<string, string>;
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-e2e-'));
+
+  beforeAll(async () => {
+    const s = await stack.start();
+    closeStack = s.close;
+    // What a second instance needs to share this one's store and blobs (not its data dir or bundle cache).
+    shared = {
+      ...s.env,
+      MCPD_SQLITE_FILE: join(dataDir, 'mcpd.db'),
+      MCPD_BLOB_DIR: join(dataDir, 'blobs'),
+    };
+    d = await startDaemon({ ...shared, MCPD_DATA_DIR: dataDir }, null);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await d?.close();
+    await closeStack?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const deploy = async (endpoint: string, files: Record<string, string | object>) =>
+    graphql(d.url, endpoint, DEPLOY, { zip: await zipOf(files) });
+
+  const nextChange = () =>
+    new Promise<void>((resolve) => {
+      onChange = resolve;
+    });
+
+  it('deploys a bundle and serves its tool to the official SDK client', async () => {
+    const reply = await deploy('tenant1', greeter('Hello'));
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data?.['deployBundle']).toMatchObject({
+      ok: true,
+      packageName: 'greeter_pkg',
+      functions: ['greet'],
+      bundleVersion: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown,
+    });
+    client = new Client({ name: 'e2e', version: '1.0.0' });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changes.push(Date.now());
+      onChange?.();
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/tenant1/mcp`)));
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toEqual(['greet']);
+    expect(textOf(await client.callTool({ name: 'greet', arguments: { name: 'Ada' } }))).toBe('Hello, Ada!');
+  });
+
+  it('a new version takes effect on the next call and connected clients hear list_changed', async () => {
+    const heard = nextChange();
+    const reply = await deploy('tenant1', greeter('Hi', true));
+    expect(reply.data?.['deployBundle']).toMatchObject({ ok: true, functions: ['greet', 'farewell'] });
+    await heard;
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['farewell', 'greet']);
+    expect(textOf(await client.callTool({ name: 'greet', arguments: { name: 'Ada' } }))).toBe('Hi, Ada!');
+    expect(textOf(await client.callTool({ name: 'farewell', arguments: {} }))).toBe('Goodbye');
+  });
+
+  it('keeps tenants apart: a module of the same name elsewhere is other code', async () => {
+    const other = await deploy('tenant2', greeter('Howdy'));
+    expect(other.data?.['deployBundle']).toMatchObject({ ok: true });
+    const c2 = new Client({ name: 'e2e-2', version: '1.0.0' });
+    await c2.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/tenant2/mcp`)));
+    expect(textOf(await c2.callTool({ name: 'greet', arguments: { name: 'Bo' } }))).toBe('Howdy, Bo!');
+    expect((await c2.listTools()).tools.map((t) => t.name)).toEqual(['greet']);
+    await c2.close();
+    expect(textOf(await client.callTool({ name: 'greet', arguments: { name: 'Ada' } }))).toBe('Hi, Ada!');
+  });
+
+  it('dropping a tool from a new version removes it', async () => {
+    const heard = nextChange();
+    const reply = await deploy('tenant1', greeter('Hey'));
+    expect(reply.data?.['deployBundle']).toMatchObject({ ok: true, removed: ['farewell'] });
+    await heard;
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['greet']);
+  });
+
+  it('deleting a function through the API removes it at once, with list_changed and an error on call', async () => {
+    const heard = nextChange();
+    const del = await graphql(
+      d.url,
+      'tenant1',
+      'mutation($n: String!) { deleteMcpFunction(name: $n) { ok } }',
+      {
+        n: 'greet',
+      },
+    );
+    expect(del.data).toEqual({ deleteMcpFunction: { ok: true } });
+    await heard;
+    expect((await client.listTools()).tools).toEqual([]);
+    await expect(client.callTool({ name: 'greet', arguments: { name: 'Ada' } })).rejects.toMatchObject({
+      code: -32602,
+    });
+  });
+
+  describe('hostile bundles are refused and nothing is half-registered', () => {
+    const before = async () =>
+      graphql(d.url, 'tenant3', '{ mcpFunctionList { total } mcpModuleList { total } }').then((r) => r.data);
+
+    it.each([
+      {
+        name: 'zip-slip',
+        zip: () => rawZip([{ name: '../../escape.js', data: Buffer.from('x') }]),
+        error: /escapes the bundle folder/,
+      },
+      {
+        name: 'symlink',
+        zip: () => rawZip([{ name: 'link.js', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }]),
+        error: /symbolic link/,
+      },
+      {
+        name: 'zip bomb',
+        zip: () => rawZip([{ name: 'bomb.js', data: Buffer.alloc(120 * 1024 * 1024), method: 8 }]),
+        error: /too large|limit/i,
+      },
+    ])('$name', async ({ zip, error }) => {
+      const was = await before();
+      const reply = await graphql(d.url, 'tenant3', DEPLOY, { zip: zip().toString('base64') });
+      expect(reply.data?.['deployBundle'] ?? null).toBeNull();
+      expect(reply.errors?.[0]?.message).toMatch(error);
+      expect(reply.errors?.[0]?.extensions?.code).toMatch(/^MCPD_BUNDLE_/);
+      expect(await before()).toEqual(was);
+    });
+
+    it('a missing entry point', async () => {
+      const files = greeter('Hello');
+      delete files['greeter.js'];
+      const reply = await deploy('tenant3', files);
+      expect(reply.errors?.[0]?.message).toMatch(/Module greeter not found/);
+      expect(reply.errors?.[0]?.extensions?.code).toBe('MCPD_BUNDLE_INVALID');
+      expect(await before()).toEqual({ mcpFunctionList: { total: 0 }, mcpModuleList: { total: 0 } });
+    });
+
+    it('a syntax error, reported without host paths', async () => {
+      const reply = await deploy('tenant3', { ...greeter('Hello'), 'greeter.js': 'export class Greeter {' });
+      expect(reply.errors?.[0]?.message).toMatch(
+        /Module greeter does not compile:[^]*Unexpected end of input/,
+      );
+      expect(reply.errors?.[0]?.message).not.toMatch(/\/tmp\/|mcpd-test-/);
+      expect(await before()).toEqual({ mcpFunctionList: { total: 0 }, mcpModuleList: { total: 0 } });
+    });
+
+    it('a bundle without a manifest', async () => {
+      const reply = await deploy('tenant3', { 'greeter.js': 'export const x = 1;' });
+      expect(reply.errors?.[0]?.message).toMatch(/no mcp.json/);
+    });
+  });
+
+  it('an unknown endpoint is a 404 on MCP routes', async () => {
+    const res = await fetch(`${d.url}/nobody-here/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+      }),
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it('a restarted daemon serves what the store holds (no bundle cache needed)', async () => {
+    await deploy('tenant4', greeter('Again'));
+    const again = await startDaemon(shared, null);
+    try {
+      const c = new Client({ name: 'e2e-restart', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(`${again.url}/tenant4/mcp`)));
+      expect(textOf(await c.callTool({ name: 'greet', arguments: { name: 'Cy' } }))).toBe('Again, Cy!');
+      await c.close();
+    } finally {
+      await again.close();
+    }
+  });
+});
