@@ -64,7 +64,7 @@ export async function deployBundle(deps: DeployDeps, req: DeployRequest): Promis
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(pkg)) {
       throw new BundleError(`The bundle needs a valid package name (got ${JSON.stringify(pkg)})`);
     }
-    await checkModules(stagedDir, file);
+    await checkModules(stagedDir, file, subdirs(file));
   } finally {
     await rm(stagedDir, { recursive: true, force: true });
   }
@@ -99,6 +99,7 @@ export async function deployBundle(deps: DeployDeps, req: DeployRequest): Promis
       source: key,
       bundle_version: version,
       bundle_sha256: digest,
+      bundle_path: subdirs(file).get(name) ?? null,
       updated_by: req.updatedBy,
     });
   }
@@ -123,6 +124,24 @@ export async function deployBundle(deps: DeployDeps, req: DeployRequest): Promis
   };
 }
 
+/**
+ * Modules whose manifest `source` is a relative folder (`./bundle`): their code sits in that folder of the bundle.
+ * Anything that could leave the bundle is refused.
+ */
+function subdirs(file: RegistryFile): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of file.modules) {
+    const src = m.source;
+    if (typeof src !== 'string' || src === '' || src === '.' || src === './') continue;
+    const clean = src.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/.test(clean) || clean.split('/').includes('..')) {
+      throw new BundleError(`Module ${m.module_name}: source must be a folder inside the bundle`);
+    }
+    out.set(m.module_name, clean);
+  }
+  return out;
+}
+
 async function readManifest(dir: string): Promise<unknown> {
   let text: string;
   try {
@@ -141,13 +160,14 @@ async function readManifest(dir: string): Promise<unknown> {
  * Every linked module exists and parses as an ES module. The source goes to `node --check` on stdin: that compiles
  * without running tenant code (and `--check FILE` lets some broken ES modules through on Node 20).
  */
-async function checkModules(dir: string, file: RegistryFile): Promise<void> {
+async function checkModules(dir: string, file: RegistryFile, paths: Map<string, string>): Promise<void> {
   if (file.module_links.length === 0 && file.tools.length + file.resources.length + file.prompts.length > 0) {
     throw new ConfigError('The manifest links no code: add module_links');
   }
   const names = new Set(file.module_links.map((l) => l.module_name));
   for (const name of names) {
-    const source = await readFile(await resolveModuleFile(dir, name));
+    const sub = paths.get(name);
+    const source = await readFile(await resolveModuleFile(sub ? join(dir, sub) : dir, name));
     const problem = await syntaxError(source);
     if (problem !== undefined) throw new BundleError(`Module ${name} does not compile:\n${problem}`);
   }

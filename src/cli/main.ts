@@ -11,6 +11,8 @@ import { VERSION } from '../version.js';
 const USAGE = `Usage:
   mcpd serve [--host H] [--port P] [--config FILE] [--data-dir DIR]   HTTP daemon (Streamable HTTP, legacy SSE)
   mcpd stdio [--config FILE]                                           serve endpoint "default" on stdin/stdout
+  mcpd init                                 create what the configured store/blob store lacks (tables, bucket)
+  mcpd bundle deploy DIR --endpoint ID [--part P] [--url URL]          pack a bundle folder and deploy it
   mcpd [FILE.json]                          MCP_TRANSPORT=stdio|sse picks the mode (default: serve)
   mcpd --version | --help`;
 
@@ -23,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string', short: 'p' },
       config: { type: 'string', short: 'c' },
       'data-dir': { type: 'string' },
+      endpoint: { type: 'string', short: 'e' },
+      part: { type: 'string' },
+      url: { type: 'string' },
+      'updated-by': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -46,6 +52,29 @@ async function main(argv: string[]): Promise<number> {
   if (command?.endsWith('.json')) {
     flags.config ??= command;
     command = undefined;
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (command === 'init') {
+    const { runInit } = await import('./init.js');
+    return runInit(loadConfig('serve', flags), out);
+  }
+  if (command === 'bundle') {
+    const [sub, dir, ...extra] = rest;
+    if (sub !== 'deploy' || !dir || extra.length > 0 || !values.endpoint) {
+      throw new ConfigError(`Usage: mcpd bundle deploy DIR --endpoint ID [--part P] [--url URL]`);
+    }
+    const { runBundleDeploy } = await import('./bundle.js');
+    return runBundleDeploy(
+      loadConfig('serve', flags),
+      {
+        dir,
+        endpoint: values.endpoint,
+        part: values.part,
+        url: values.url ?? process.env['MCPD_URL'],
+        updatedBy: values['updated-by'],
+      },
+      out,
+    );
   }
   if (rest.length > 0) throw new ConfigError(`Unexpected arguments: ${rest.join(' ')}\n${USAGE}`);
   const mode = pickMode(command);
@@ -75,6 +104,13 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`mcpd: ${(err as Error).message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('MCPD_')) {
+      // The daemon's own named errors (a hostile bundle, an unreachable store) need no stack trace.
+      process.stderr.write(`mcpd: ${(err as Error).message} (${code})\n`);
+      process.exitCode = 1;
       return;
     }
     process.stderr.write(`mcpd: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);

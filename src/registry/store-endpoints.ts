@@ -69,7 +69,8 @@ export class StoreEndpoints {
       stored.modules.map(async (m) => {
         if (!m.bundle_version && !m.source) return;
         try {
-          folders.set(m.module_name, await this.deps.bundles.folderFor(partition, m));
+          const root = await this.deps.bundles.folderFor(partition, m);
+          folders.set(m.module_name, m.bundle_path ? join(root, m.bundle_path) : root);
         } catch (err) {
           // The module's entries answer with an error naming the module; the rest of the endpoint serves.
           this.deps.logger.error({ err, endpoint: partition, module: m.module_name }, 'bundle unavailable');

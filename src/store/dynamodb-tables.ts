@@ -42,6 +42,7 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
       source: null,
       bundle_version: null,
       bundle_sha256: null,
+      bundle_path: null,
       ...audit,
     },
     booleans: [],

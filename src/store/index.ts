@@ -22,6 +22,8 @@ export interface ModuleRecord extends Audit {
   /** Content-addressed bundle version (`sha256` hex prefix) when the bundle came through the blob store. */
   bundle_version?: string | null;
   bundle_sha256?: string | null;
+  /** Folder of the module inside its bundle (the manifest's relative `source`), when not the bundle's root. */
+  bundle_path?: string | null;
 }
 
 export type McpType = 'tool' | 'resource' | 'prompt';
