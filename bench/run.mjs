@@ -1,7 +1,8 @@
 // mcpd benchmark: mcpd against a bare Fastify server and the official SDK server, measured in one run.
 //   HTTP: tools/call echo on one session, 32 connections (autocannon): req/s and p99 latency
 //   stdio: pipelined tools/call echo; cold start to the first initialize answer; RSS per idle HTTP session
-// Usage: npm run bench [-- --duration 10 --rounds 3 --sessions 2000 --only http,stdio,cold,rss --tool autocannon|wrk --quick]
+//   registry: 2026 tools/call spread over 1,000 tools on 100 store-backed endpoints vs 10 tools on one
+// Usage: npm run bench [-- --duration 10 --rounds 3 --sessions 2000 --only http,stdio,cold,rss,registry --tool autocannon|wrk --quick]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { seedRegistry } from './seed-registry.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -18,8 +20,8 @@ const { values: opts } = parseArgs({
     starts: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'http,stdio,cold,rss' },
-    tool: { type: 'string', default: 'autocannon' },
+    only: { type: 'string', default: 'http,stdio,cold,rss,registry' },
+    tool: { type: 'string' },
   },
 });
 const DURATION = opts.quick ? 3 : Number(opts.duration);
@@ -133,12 +135,14 @@ function cannon(url, headers, duration, body = JSON.stringify(CALL(1))) {
   });
 }
 
-function wrk(url, headers, duration, body) {
-  const script = join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'post.lua');
-  const lines = [`wrk.method = "POST"`, `wrk.body = ${JSON.stringify(body)}`];
-  for (const [k, v] of Object.entries(headers))
-    lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
-  writeFileSync(script, `${lines.join('\n')}\n`);
+function wrk(url, headers, duration, body, custom) {
+  const script = custom ?? join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'post.lua');
+  if (!custom) {
+    const lines = [`wrk.method = "POST"`, `wrk.body = ${JSON.stringify(body)}`];
+    for (const [k, v] of Object.entries(headers))
+      lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+    writeFileSync(script, `${lines.join('\n')}\n`);
+  }
   const out = execFileSync('wrk', ['-t1', '-c32', `-d${duration}s`, '--latency', '-s', script, url], {
     encoding: 'utf8',
   });
@@ -175,6 +179,15 @@ async function httpTarget(name, start, mode) {
   const text = await probe.text();
   if (!text.includes('hello')) throw new Error(`${name}: echo probe failed: ${probe.status} ${text}`);
   return { name, url: `${url}/default/mcp`, headers, body, child, runs: [] };
+}
+
+function hasWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    return err.status !== undefined; // wrk --version exits 1 but exists
+  }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -320,7 +333,9 @@ if (want('http')) {
     await httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
   results.http = { bare, mcpd, sdk, modern, sdk2 };
-  console.log(`HTTP tools/call echo, 32 connections, ${opts.tool} (median of ${ROUNDS} interleaved rounds)`);
+  console.log(
+    `HTTP tools/call echo, 32 connections, ${opts.tool ?? 'autocannon'} (median of ${ROUNDS} interleaved rounds)`,
+  );
   console.log(
     '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers)',
   );
@@ -369,6 +384,104 @@ if (want('rss')) {
   for (const r of [rMcpd, rSdk])
     console.log(`  ${r.name.padEnd(14)} ${fmt(r.kbPerSession, 2).padStart(8)} KB`);
   console.log(`  target <= 10 KB\n`);
+}
+
+/** mcpd on a seeded data dir (no config file: every endpoint comes from the store). */
+async function mcpdStore(endpoints, tools) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
+  const names = await seedRegistry(dataDir, endpoints, tools);
+  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--data-dir', dataDir], {
+    env: { ...process.env, LOG_LEVEL: 'info', MCP_CONFIG_FILE: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stderr.setEncoding('utf8').on('data', (c) => {
+      out += c;
+      const m = /"url":"(http:[^"]+)"/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`mcpd exited (${code}): ${out}`)));
+  });
+  return { url, child, endpoints, names };
+}
+
+/** Drives 2026 tools/call over every (endpoint, tool) pair in turn, so each request hits another catalog entry. */
+function spread(target, duration) {
+  // The same number of distinct requests for every target, so the load generator does the same work for each.
+  const paths = [];
+  for (let k = 0; k < 1000; k++) {
+    const e = k % target.endpoints;
+    const name = target.names[Math.floor(k / target.endpoints) % target.names.length];
+    const body = JSON.stringify({ ...MODERN_CALL(1), params: { ...MODERN_CALL(1).params, name } });
+    paths.push({ path: `/ep${e}/mcp`, body, headers: { ...MODERN_HEADERS, 'mcp-name': name } });
+  }
+  if (opts.tool === 'wrk') return wrkSpread(target.url, paths, duration);
+  let i = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: target.url,
+        method: 'POST',
+        connections: 32,
+        duration,
+        requests: [{ setupRequest: (req) => ({ ...req, ...paths[(i = (i + 7919) % paths.length)] }) }],
+      },
+      (err, r) => (err ? reject(err) : resolve(r)),
+    );
+  });
+}
+
+/** wrk with a Lua table of pre-formatted requests, taken in turn: the load generator's cost per request is flat. */
+function wrkSpread(url, paths, duration) {
+  const lua = (v) => JSON.stringify(v);
+  // Built in init(): wrk.format fills in the Host header only once wrk knows the target.
+  const lines = ['local reqs = {}', 'init = function(args)'];
+  paths.forEach((p, k) => {
+    const headers = Object.entries(p.headers)
+      .map(([h, v]) => `[${lua(h)}] = ${lua(v)}`)
+      .join(', ');
+    lines.push(`  reqs[${k + 1}] = wrk.format("POST", ${lua(p.path)}, { ${headers} }, ${lua(p.body)})`);
+  });
+  lines.push('end', 'local i = 0', 'request = function() i = i % #reqs + 1 return reqs[i] end');
+  const script = join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'spread.lua');
+  writeFileSync(script, `${lines.join('\n')}\n`);
+  return wrk(url, {}, duration, undefined, script);
+}
+
+if (want('registry')) {
+  // autocannon's per-request setupRequest costs the load generator more CPU than the server spends on a call, on
+  // this 2-core machine, and skews the comparison; wrk (Debian package) replays a prepared table at a flat cost.
+  if (opts.tool === undefined) opts.tool = hasWrk() ? 'wrk' : 'autocannon';
+  const one = await mcpdStore(1, 10);
+  const many = await mcpdStore(100, 10);
+  const targets = [
+    { name: '1 endpoint x 10 tools', t: one, runs: [] },
+    { name: '100 endpoints x 10 tools', t: many, runs: [] },
+  ];
+  for (const x of targets) await spread(x.t, Math.min(3, DURATION)); // warm-up: loads every endpoint once
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const x of targets) x.runs.push(await spread(x.t, DURATION));
+  }
+  const rows = targets.map((x) => {
+    x.t.child.kill();
+    return {
+      name: x.name,
+      rps: median(x.runs.map((r) => r.requests.average)),
+      p99: median(x.runs.map((r) => r.latency.p99)),
+      bad: x.runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
+    };
+  });
+  results.registry = rows;
+  console.log(
+    `2026 tools/call across a store-backed registry, 32 connections, ${opts.tool} (median of ${ROUNDS} rounds)`,
+  );
+  for (const r of rows) {
+    console.log(`  ${r.name.padEnd(26)} ${fmt(r.rps).padStart(8)} req/s  p99 ${r.p99} ms  errors ${r.bad}`);
+  }
+  console.log(
+    `  100 endpoints / 1 endpoint: ${fmt((rows[1].rps / rows[0].rps) * 100, 1)}% (target >= 95%)\n`,
+  );
 }
 
 if (process.env.BENCH_JSON) console.log(JSON.stringify(results));

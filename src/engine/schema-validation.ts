@@ -30,6 +30,11 @@ async function load(): Promise<Compilers> {
 }
 
 const cache = new WeakMap<object, ValidateFunction | Error>();
+/**
+ * Compiled validators by schema text: endpoints (and reloads) that declare the same schema share one validator,
+ * so a thousand tenants with similar tools cost one compilation and one warm JIT'd function, not a thousand.
+ */
+const byText = new Map<string, ValidateFunction | Error>();
 
 export interface ValidationOutcome {
   ok: boolean;
@@ -50,12 +55,19 @@ export function validate(schema: object, value: unknown): ValidationOutcome | Pr
 async function compileThenValidate(schema: object, value: unknown): Promise<ValidationOutcome> {
   let fn = cache.get(schema);
   if (!fn) {
-    const c = await (compilers ??= load());
-    const dialect = (schema as { $schema?: unknown }).$schema;
-    try {
-      fn = typeof dialect === 'string' && DRAFT_07.test(dialect) ? c.d07(schema) : c.d2020(schema);
-    } catch (err) {
-      fn = err instanceof Error ? err : new Error(String(err));
+    const text = JSON.stringify(schema);
+    fn = byText.get(text);
+    if (!fn) {
+      const c = await (compilers ??= load());
+      const dialect = (schema as { $schema?: unknown }).$schema;
+      try {
+        // ajv keeps a schema it compiled; a copy keeps later edits of the catalog's object out of it.
+        const own = JSON.parse(text) as object;
+        fn = typeof dialect === 'string' && DRAFT_07.test(dialect) ? c.d07(own) : c.d2020(own);
+      } catch (err) {
+        fn = err instanceof Error ? err : new Error(String(err));
+      }
+      byText.set(text, fn);
     }
     cache.set(schema, fn);
   }

@@ -10,7 +10,7 @@ import type { DeployRequest, DeployResult } from '../bundles/deploy.js';
 import type { Logger } from '../observability/logger.js';
 import { ENDPOINT_ID } from '../registry/endpoints.js';
 import type { Store } from '../store/index.js';
-import { formatError, ManagementError } from './errors.js';
+import { formatError } from './errors.js';
 import { createLoaders, type ManagementContext, resolvers } from './resolvers.js';
 import { schema } from './schema.js';
 import { partitionOf } from './shape.js';
@@ -26,6 +26,21 @@ export interface ManagementDeps {
 
 const PART_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+function idsOf(req: FastifyRequest): { endpointId: string; partId: string | undefined } {
+  const { endpointId } = req.params as { endpointId: string };
+  const partHeader = req.headers['part-id'];
+  return { endpointId, partId: Array.isArray(partHeader) ? partHeader[0] : partHeader };
+}
+
+/** Why a request names no valid partition, or undefined when it does. */
+function refusal(req: FastifyRequest): string | undefined {
+  const { endpointId, partId } = idsOf(req);
+  if (!ENDPOINT_ID.test(endpointId)) return 'endpoint id must match [A-Za-z0-9_-]+';
+  if (partId !== undefined && partId !== '' && !PART_ID.test(partId))
+    return 'Part-ID must match [A-Za-z0-9_-]+';
+  return undefined;
+}
+
 export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps): Promise<void> {
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -35,12 +50,15 @@ export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps
         done(Object.assign(new Error('Body is not valid JSON'), { statusCode: 400 }), undefined);
       }
     });
-    scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-      const status = err.statusCode ?? 500;
-      if (status >= 500) deps.logger.error({ err }, 'management API request failed');
-      return reply
-        .code(status)
-        .send({ errors: [{ message: status >= 500 ? 'Unexpected error.' : err.message }] });
+    // Checked before mercurius runs: its error handler (which replaces any set here) calls `context` again, so a
+    // throw from `context` would escape as a bare 500.
+    scope.addHook('onRequest', async (req, reply) => {
+      const refused = refusal(req);
+      if (refused) {
+        return reply
+          .code(400)
+          .send({ data: null, errors: [{ message: refused, extensions: { code: 'BAD_USER_INPUT' } }] });
+      }
     });
     await scope.register(mercurius, {
       schema,
@@ -49,15 +67,7 @@ export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps
       graphiql: false,
       jit: 1,
       context: (req: FastifyRequest): ManagementContext => {
-        const { endpointId } = req.params as { endpointId: string };
-        const partHeader = req.headers['part-id'];
-        const partId = Array.isArray(partHeader) ? partHeader[0] : partHeader;
-        if (!ENDPOINT_ID.test(endpointId)) {
-          throw new ManagementError('BAD_USER_INPUT', 'endpoint id must match [A-Za-z0-9_-]+');
-        }
-        if (partId !== undefined && partId !== '' && !PART_ID.test(partId)) {
-          throw new ManagementError('BAD_USER_INPUT', 'Part-ID must match [A-Za-z0-9_-]+');
-        }
+        const { endpointId, partId } = idsOf(req);
         const partition = partitionOf(endpointId, partId || undefined);
         return {
           partition,
@@ -69,7 +79,7 @@ export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps
         };
       },
       errorFormatter: (execution) => {
-        const errors = (execution.errors ?? []).map((e) =>
+        const errors = (execution.errors ?? []).flatMap((e) =>
           formatError(e, (err) => deps.logger.error({ err }, 'management API resolver failed')),
         );
         const data = execution.data ?? null;
