@@ -11,6 +11,7 @@ import { ConfigError } from '../config/errors.js';
 import { parseRegistry } from '../registry/config-file.js';
 import { functionRows } from '../registry/manifest.js';
 import type { Audit, FunctionCallRecord, ListFilter, ModuleRecord, Store, Table } from '../store/index.js';
+import { CALL_UUID, readContent, writeContent } from '../calls/content-store.js';
 import { ManagementError } from './errors.js';
 import { JSONScalar } from './json-scalar.js';
 import { toGraphql } from './shape.js';
@@ -94,6 +95,27 @@ const updatedBy = (args: Args): string => {
   return v;
 };
 
+/**
+ * Content with `contentInS3: true` is offloaded by the daemon itself, under the caller's partition. A client may not
+ * point a new record at blob content it did not give (that would read whatever sits at that key); the flag is kept
+ * only where the record already had it.
+ */
+async function contentFields(
+  ctx: ManagementContext,
+  uuid: string,
+  a: Args,
+  before: FunctionCallRecord | undefined,
+): Promise<Pick<FunctionCallRecord, 'content' | 'content_in_s3'>> {
+  const given = a['content'];
+  if (given !== undefined && given !== null) {
+    if (a['contentInS3'] !== true) return { content: given, content_in_s3: false };
+    await writeContent(ctx.blobs, ctx.partition, uuid, given);
+    return { content: null, content_in_s3: true };
+  }
+  if (before) return { content: before.content, content_in_s3: before.content_in_s3 };
+  return { content: null, content_in_s3: false };
+}
+
 export const resolvers = {
   JSON: JSONScalar,
   Query: {
@@ -155,13 +177,12 @@ export const resolvers = {
   },
   McpFunctionCall: {
     content: async (
-      c: { content?: unknown; contentInS3?: unknown; mcpFunctionCallUuid: string },
+      c: { content?: unknown; contentInS3?: unknown; mcpFunctionCallUuid: string; partitionKey: string },
       _: Args,
       ctx: ManagementContext,
     ) => {
       if (c.contentInS3 !== true || (c.content !== null && c.content !== undefined)) return c.content ?? null;
-      const body = await ctx.blobs.get(`mcp_content/${c.mcpFunctionCallUuid}.json`);
-      return body ? (JSON.parse(body.toString('utf8')) as unknown) : null;
+      return readContent(ctx.blobs, c.partitionKey, c.mcpFunctionCallUuid);
     },
   },
   Mutation: {
@@ -200,6 +221,9 @@ export const resolvers = {
     },
     insertUpdateMcpFunctionCall: async (_: unknown, a: Args, ctx: ManagementContext) => {
       const uuid = str(a['mcpFunctionCallUuid']) ?? randomUUID();
+      if (!CALL_UUID.test(uuid)) {
+        throw new ManagementError('BAD_USER_INPUT', 'mcpFunctionCallUuid must match [A-Za-z0-9_.-]{1,128}');
+      }
       const before = await ctx.store.calls.get(ctx.partition, uuid);
       const pick = <K extends keyof FunctionCallRecord>(
         arg: string,
@@ -215,8 +239,7 @@ export const resolvers = {
         name: pick('name', 'name', ''),
         mcp_type: pick('mcpType', 'mcp_type', 'tool'),
         arguments: pick('arguments', 'arguments', {}),
-        content: pick('content', 'content', null),
-        content_in_s3: pick('contentInS3', 'content_in_s3', false),
+        ...(await contentFields(ctx, uuid, a, before)),
         status: pick('status', 'status', 'initial'),
         notes: pick('notes', 'notes', null),
         time_spent: pick('timeSpent', 'time_spent', null),

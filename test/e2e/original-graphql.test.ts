@@ -640,7 +640,7 @@ describe.each(STACKS)('the older engine API on $name', (stack) => {
       expect(ok(again)).toEqual({ mcpSetting: null });
     });
 
-    it('reads content offloaded to the blob store (contentInS3) transparently', async () => {
+    it('offloads content given with contentInS3 under the partition and reads it back transparently', async () => {
       const ep = `s3-${randomUUID().slice(0, 8)}`;
       const uuid = randomUUID();
       const content = [
@@ -651,11 +651,12 @@ describe.each(STACKS)('the older engine API on $name', (stack) => {
         d.url,
         ep,
         `
-          mutation ($uuid: String) {
+          mutation ($uuid: String, $content: JSON) {
             insertUpdateMcpFunctionCall(
               mcpFunctionCallUuid: $uuid
               name: "big"
               mcpType: "tool"
+              content: $content
               contentInS3: true
               status: "completed"
               updatedBy: "e2e"
@@ -666,17 +667,14 @@ describe.each(STACKS)('the older engine API on $name', (stack) => {
             }
           }
         `,
-        { uuid },
+        { uuid, content },
         { 'Part-ID': PART },
       );
       expect(ok(inserted)['insertUpdateMcpFunctionCall']).toEqual({ mcpFunctionCall: { contentInS3: true } });
       const stored = await d.daemon.store.calls.get(`${ep}#${PART}`, uuid);
       expect(stored?.content ?? null).toBeNull();
-      await d.daemon.blobs.put(
-        `mcp_content/${uuid}.json`,
-        Buffer.from(JSON.stringify(content), 'utf8'),
-        'application/json',
-      );
+      const blob = await d.daemon.blobs.get(`mcp_content/${ep}#${PART}/${uuid}.json`);
+      expect(JSON.parse(blob?.toString('utf8') ?? 'null')).toEqual(content);
       const one = await graphql(
         d.url,
         ep,
@@ -695,6 +693,69 @@ describe.each(STACKS)('the older engine API on $name', (stack) => {
       expect(ok(list)['mcpFunctionCallList']).toEqual({
         mcpFunctionCallList: [{ mcpFunctionCallUuid: uuid, content }],
       });
+    });
+
+    it('reads content the older engine offloaded to mcp_content/{uuid}.json', async () => {
+      const ep = `legacy-${randomUUID().slice(0, 8)}`;
+      const uuid = randomUUID();
+      await d.daemon.store.calls.put({
+        partition_key: ep,
+        mcp_function_call_uuid: uuid,
+        name: 'old',
+        mcp_type: 'tool',
+        arguments: {},
+        content: null,
+        content_in_s3: true,
+        status: 'completed',
+        notes: null,
+        time_spent: 3,
+        updated_by: 'python-engine',
+      });
+      await d.daemon.blobs.put(`mcp_content/${uuid}.json`, Buffer.from('[{"type":"text","text":"old"}]'));
+      const one = await graphql(
+        d.url,
+        ep,
+        'query($uuid: String!) { mcpFunctionCall(mcpFunctionCallUuid: $uuid) { content contentInS3 } }',
+        { uuid },
+      );
+      expect(ok(one)['mcpFunctionCall']).toEqual({
+        content: [{ type: 'text', text: 'old' }],
+        contentInS3: true,
+      });
+    });
+
+    it("a tenant cannot point a record at another tenant's offloaded content", async () => {
+      const victim = `victim-${randomUUID().slice(0, 8)}`;
+      const uuid = randomUUID();
+      const secret = [{ type: 'text', text: 'victim secret' }];
+      const put = (ep: string, vars: Record<string, unknown>) =>
+        graphql(
+          d.url,
+          ep,
+          `
+            mutation ($uuid: String, $content: JSON) {
+              insertUpdateMcpFunctionCall(
+                mcpFunctionCallUuid: $uuid
+                content: $content
+                contentInS3: true
+                updatedBy: "x"
+              ) {
+                mcpFunctionCall {
+                  content
+                  contentInS3
+                }
+              }
+            }
+          `,
+          vars,
+        );
+      ok(await put(victim, { uuid, content: secret }));
+      const attacker = await put(`attacker-${randomUUID().slice(0, 8)}`, { uuid });
+      expect(ok(attacker)['insertUpdateMcpFunctionCall']).toEqual({
+        mcpFunctionCall: { content: null, contentInS3: false },
+      });
+      const traversal = await put('attacker', { uuid: `${victim}/${uuid}` });
+      expect(traversal.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
   });
 
