@@ -71,7 +71,8 @@ export class BundleCache {
   }
 
   dirFor(partition: string, pkg: string, digest: string): string {
-    return join(this.root, partition, pkg, digest);
+    // No `#` in file paths: it would need escaping in every module URL.
+    return join(this.root, partition.replace('#', '~'), pkg, digest);
   }
 }
 

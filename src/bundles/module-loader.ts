@@ -44,7 +44,8 @@ export async function importModule(bundleDir: string, moduleName: string): Promi
       .split(pathToFileURL(resolve(bundleDir)).href)
       .join('<bundle>')
       .split(resolve(bundleDir))
-      .join('<bundle>');
+      .join('<bundle>')
+      .replace(/ imported from \S+/, '');
     throw new BundleError(`Module ${moduleName} failed to load: ${message}`, { cause: err });
   }
 }

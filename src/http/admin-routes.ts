@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ErrorCode } from '../protocol/errors.js';
 import type { Catalog } from '../registry/catalog.js';
-import { ENDPOINT_ID, type EndpointRegistry } from '../registry/endpoints.js';
+import { type EndpointRegistry, PARTITION } from '../registry/endpoints.js';
 import { NAME, VERSION } from '../version.js';
 import { sendRpcError } from './replies.js';
 
@@ -28,7 +28,7 @@ const counts = (c: Catalog) => ({
 });
 
 function badId(id: string, reply: FastifyReply): boolean {
-  if (ENDPOINT_ID.test(id)) return false;
+  if (PARTITION.test(id)) return false;
   sendRpcError(reply, 400, ErrorCode.InvalidRequest, 'Bad Request: endpoint id must match [A-Za-z0-9_-]+');
   return true;
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { ENDPOINT_ID, type EndpointRegistry } from '../registry/endpoints.js';
+import { ENDPOINT_ID, type EndpointRegistry, partitionFor } from '../registry/endpoints.js';
 import type { HttpSessionStore } from '../transports/http-sessions.js';
 import { registerLegacySse } from '../transports/legacy-sse.js';
 import { streamableFastPath } from '../transports/streamable-fast-path.js';
@@ -70,16 +70,28 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', hostOriginGuard(hostOrigin));
   const ensure = deps.ensureEndpoint;
-  if (ensure) {
-    // Endpoints in the store are loaded on their first request; later requests find them in memory.
-    app.addHook('onRequest', async (req) => {
-      const id = (req.params as { endpointId?: unknown } | undefined)?.endpointId;
-      if (typeof id !== 'string' || !ENDPOINT_ID.test(id) || registry.get(id)) return;
-      // Cache administration reports and drops what is loaded; it never loads.
-      if (req.routeOptions.url?.includes('/admin/cache')) return;
-      await ensure(id);
-    });
-  }
+  app.addHook('onRequest', async (req, reply) => {
+    const params = req.params as { endpointId?: unknown } | undefined;
+    const id = params?.endpointId;
+    if (typeof id !== 'string' || !ENDPOINT_ID.test(id)) return;
+    const route = req.routeOptions.url ?? '';
+    // The management API reads Part-ID itself.
+    if (route.endsWith('/mcp_core_graphql')) return;
+    // From here on, routes see the partition (`endpoint_id#part_id` when a Part-ID header is sent).
+    const partition = partitionFor(id, req.headers['part-id']);
+    if (partition === undefined) {
+      return sendRpcError(
+        reply,
+        400,
+        ErrorCode.InvalidRequest,
+        'Bad Request: Part-ID must match [A-Za-z0-9_-]+',
+      );
+    }
+    (params as { endpointId: string }).endpointId = partition;
+    // Endpoints in the store are loaded on their first request; later requests find them in memory. Cache
+    // administration reports and drops what is loaded; it never loads.
+    if (ensure && !registry.get(partition) && !route.includes('/admin/cache')) await ensure(partition);
+  });
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) {

@@ -8,6 +8,20 @@ export type ListKind = 'tools' | 'resources' | 'prompts';
 export type ChangeListener = (endpointId: string, kinds: ListKind[]) => void;
 
 export const ENDPOINT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** A `Part-ID` header value (the older engine's sub-partitions). */
+export const PART_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** What the registry is keyed by: `endpoint_id`, or `endpoint_id#part_id` when a `Part-ID` header is sent. */
+export const PARTITION = /^[A-Za-z0-9_-]{1,128}(?:#[A-Za-z0-9_-]{1,128})?$/;
+
+/** The partition a request addresses; undefined when its Part-ID header is malformed. */
+export function partitionFor(
+  endpointId: string,
+  partHeader: string | string[] | undefined,
+): string | undefined {
+  const part = Array.isArray(partHeader) ? partHeader[0] : partHeader;
+  if (part === undefined || part === '') return endpointId;
+  return PART_ID.test(part) ? `${endpointId}#${part}` : undefined;
+}
 
 export class EndpointRegistry {
   private readonly endpoints = new Map<string, Endpoint>();

@@ -4,7 +4,7 @@ import type { EndpointLookup } from '../engine/engine.js';
 import { sendRpcError } from '../http/replies.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { classify, decode, parseErrorResponse } from '../protocol/jsonrpc.js';
-import { ENDPOINT_ID } from '../registry/endpoints.js';
+import { PARTITION } from '../registry/endpoints.js';
 
 export type EndpointRequest = FastifyRequest<{ Params: { endpointId: string } }>;
 
@@ -12,7 +12,7 @@ export type EndpointRequest = FastifyRequest<{ Params: { endpointId: string } }>
 export function checkEndpoint(req: EndpointRequest, reply: FastifyReply, endpoints: EndpointLookup): boolean {
   const id = req.params.endpointId;
   if (endpoints.get(id)) return true;
-  if (!ENDPOINT_ID.test(id)) {
+  if (!PARTITION.test(id)) {
     sendRpcError(reply, 400, ErrorCode.InvalidRequest, 'Bad Request: endpoint id must match [A-Za-z0-9_-]+');
     return false;
   }

@@ -36,7 +36,8 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
     const writer = new SseWriter(reply.raw, {}, opts.keepAliveMs);
     http.stream = writer;
     http.session.notifier = (m: JsonRpcMessage) => writer.event(JSON.stringify(m), undefined, 'message');
-    writer.event(`/${endpointId}/messages?sessionId=${id}`, undefined, 'endpoint');
+    // The path names the endpoint; a Part-ID travels as a header on the POSTs too.
+    writer.event(`/${endpointId.split('#')[0] ?? ''}/messages?sessionId=${id}`, undefined, 'endpoint');
     writer.event(
       JSON.stringify({ client_id: id, timestamp: new Date().toISOString() }),
       undefined,

@@ -5,6 +5,7 @@
  * Anything else (initialize, a missing or unknown session, odd headers, chunked or oversized bodies) is declined
  * before the body is read and goes through the Fastify route, which owns every error answer.
  */
+import { partitionFor } from '../registry/endpoints.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Engine, type EndpointLookup } from '../engine/engine.js';
 import type { HostOriginCheck } from '../http/host-origin.js';
@@ -40,7 +41,9 @@ export function streamableFastPath(
     const match = MCP_PATH.exec(req.url ?? '');
     const h = req.headers;
     if (!match) return false;
-    const endpointId = match[1] ?? '';
+    const endpointId =
+      h['part-id'] === undefined ? (match[1] ?? '') : partitionFor(match[1] ?? '', h['part-id']);
+    if (endpointId === undefined) return false;
     const version = header(h['mcp-protocol-version']);
     // A 2026-07-28 request (by its header) needs no session; its era is confirmed from the body below.
     const modern = version !== undefined && isSupportedModernVersion(version);

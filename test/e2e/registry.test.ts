@@ -173,6 +173,43 @@ describe.each(STACKS)('registry end to end on $name', (stack) => {
     });
   });
 
+  it('Part-ID selects a sub-partition on the MCP routes, as on the management API', async () => {
+    const zip = await zipOf(greeter('Part'));
+    const reply = await graphql(d.url, 'tenant5', DEPLOY, { zip }, { 'Part-ID': 'p1' });
+    expect(reply.data?.['deployBundle']).toMatchObject({ ok: true });
+    const c = new Client({ name: 'e2e-part', version: '1.0.0' });
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(`${d.url}/tenant5/mcp`), {
+        requestInit: { headers: { 'Part-ID': 'p1' } },
+      }),
+    );
+    expect(textOf(await c.callTool({ name: 'greet', arguments: { name: 'Di' } }))).toBe('Part, Di!');
+    await c.close();
+    const init = (headers: Record<string, string>) =>
+      fetch(`${d.url}/tenant5/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'x', version: '1' },
+          },
+        }),
+      });
+    // Without the header it is another partition, which holds nothing.
+    expect((await init({})).status).toBe(404);
+    expect((await init({ 'Part-ID': 'p2' })).status).toBe(404);
+    expect((await init({ 'Part-ID': '../p1' })).status).toBe(400);
+  });
+
   it('an unknown endpoint is a 404 on MCP routes', async () => {
     const res = await fetch(`${d.url}/nobody-here/mcp`, {
       method: 'POST',
