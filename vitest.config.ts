@@ -8,17 +8,21 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/*.test.ts', 'src/sdk/types.ts'],
+      // contract.ts files are the shared test suites of the ports, not product code.
+      exclude: ['src/**/*.test.ts', 'src/**/contract.ts', 'src/sdk/types.ts'],
       reporter: ['text-summary', 'text', 'json-summary'],
       // Floors per area, raised as coverage grows and never lowered (goals: 80% overall, 90% protocol and
       // engine, 95% auth once it exists).
       thresholds: {
-        statements: 90,
-        lines: 92,
-        functions: 90,
+        statements: 93,
+        lines: 94,
+        functions: 94,
         branches: 85,
         'src/protocol/**': { statements: 97, lines: 97, functions: 95, branches: 95 },
         'src/engine/**': { statements: 93, lines: 96, functions: 94, branches: 87 },
+        'src/store/**': { statements: 97, lines: 98, functions: 100, branches: 88 },
+        'src/blobs/**': { statements: 97, lines: 98, functions: 100, branches: 85 },
+        'src/graphql/**': { statements: 92, lines: 95, functions: 100, branches: 76 },
       },
     },
   },
