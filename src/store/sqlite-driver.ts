@@ -74,10 +74,26 @@ function load(name: DriverName): Ctor {
     // The addon is loaded lazily by its first database; open one now so an ABI mismatch surfaces here.
     new Impl(':memory:').close();
   } else {
-    const mod = process.getBuiltinModule?.('node:sqlite') as { DatabaseSync?: Ctor } | undefined;
+    const mod = quietly(() => process.getBuiltinModule?.('node:sqlite')) as
+      { DatabaseSync?: Ctor } | undefined;
     if (!mod?.DatabaseSync) throw new Error('node:sqlite is not available in this Node.js');
     Impl = mod.DatabaseSync;
   }
   cache.set(name, Impl);
   return Impl;
+}
+
+/** Loads node:sqlite without its "SQLite is an experimental feature" warning on stderr (Node 22). */
+function quietly<T>(load: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/SQLite is an experimental feature/.test(text)) return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return load();
+  } finally {
+    process.emitWarning = emit;
+  }
 }
