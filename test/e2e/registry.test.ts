@@ -8,11 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { rawZip } from '../helpers/raw-zip.js';
+import { rawRequest } from '../http/support.js';
 import { DEPLOY, graphql, greeter, STACKS, zipOf } from './support.js';
 
 const textOf = (r: unknown) => ((r as { content: { text?: string }[] }).content[0]?.text ?? '') as string;
@@ -208,6 +210,82 @@ describe.each(STACKS)('registry end to end on $name', (stack) => {
     expect((await init({})).status).toBe(404);
     expect((await init({ 'Part-ID': 'p2' })).status).toBe(404);
     expect((await init({ 'Part-ID': '../p1' })).status).toBe(400);
+  });
+
+  it("serves the older engine's layout: {package_name}.zip in the bucket, rows written through its API", async () => {
+    const files = greeter('Legacy');
+    delete files['mcp.json'];
+    await d.daemon.blobs.put('legacy_pkg.zip', Buffer.from(await zipOf(files), 'base64'));
+    const q = (query: string, variables: Record<string, unknown>) =>
+      graphql(d.url, 'tenant6', query, variables);
+    const setting = await q(
+      'mutation($s: JSON) { insertUpdateMcpSetting(settingId: "greeter_setting", setting: $s, updatedBy: "old") { mcpSetting { settingId } } }',
+      { s: { punctuation: '?' } },
+    );
+    expect(setting.errors).toBeUndefined();
+    const mod = await q(
+      `mutation($c: [JSON]) { insertUpdateMcpModule(moduleName: "greeter", packageName: "legacy_pkg", source: "s3",
+        classes: $c, updatedBy: "old") { mcpModule { moduleName bundleVersion } } }`,
+      { c: [{ class_name: 'Greeter', setting_id: 'greeter_setting' }] },
+    );
+    expect(mod.data).toEqual({
+      insertUpdateMcpModule: { mcpModule: { moduleName: 'greeter', bundleVersion: null } },
+    });
+    const fn = await q(
+      `mutation($d: JSON) { insertUpdateMcpFunction(name: "greet", mcpType: "tool", data: $d, moduleName: "greeter",
+        className: "Greeter", functionName: "greet", returnType: "text", updatedBy: "old") { mcpFunction { name } } }`,
+      { d: { inputSchema: { type: 'object', properties: { name: { type: 'string' } } } } },
+    );
+    expect(fn.errors).toBeUndefined();
+    const c = new Client({ name: 'e2e-legacy', version: '1.0.0' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/tenant6/mcp`)));
+    expect(textOf(await c.callTool({ name: 'greet', arguments: { name: 'Ed' } }))).toBe('Legacy, Ed?');
+    // A changed setting reaches the next call.
+    await q(
+      'mutation($s: JSON) { insertUpdateMcpSetting(settingId: "greeter_setting", setting: $s, updatedBy: "old") { mcpSetting { settingId } } }',
+      { s: { punctuation: '.' } },
+    );
+    expect(textOf(await c.callTool({ name: 'greet', arguments: { name: 'Ed' } }))).toBe('Legacy, Ed.');
+    await c.close();
+  });
+
+  it('a deploy reaches legacy SSE sessions and 2026-07-28 listen streams too', async () => {
+    await deploy('tenant7', greeter('One'));
+    const sse = new Client({ name: 'e2e-sse', version: '1.0.0' });
+    let sseHeard: () => void = () => undefined;
+    const sseChange = new Promise<void>((resolve) => (sseHeard = resolve));
+    sse.setNotificationHandler(ToolListChangedNotificationSchema, () => sseHeard());
+    await sse.connect(new SSEClientTransport(new URL(`${d.url}/tenant7/sse`)));
+    expect(textOf(await sse.callTool({ name: 'greet', arguments: { name: 'Al' } }))).toBe('One, Al!');
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'listen', version: '1' },
+    };
+    const listen = await rawRequest(`${d.url}/tenant7/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'subscriptions/listen',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 77,
+        method: 'subscriptions/listen',
+        params: { _meta: meta, notifications: { toolsListChanged: true } },
+      }),
+    });
+    const ack = JSON.parse((await listen.nextEvent())?.data ?? '{}') as { method?: string };
+    expect(ack.method).toBe('notifications/subscriptions/acknowledged');
+    await deploy('tenant7', greeter('Two', true));
+    await sseChange;
+    const change = JSON.parse((await listen.nextEvent())?.data ?? '{}') as { method?: string };
+    expect(change.method).toBe('notifications/tools/list_changed');
+    listen.close();
+    expect(textOf(await sse.callTool({ name: 'greet', arguments: { name: 'Al' } }))).toBe('Two, Al!');
+    await sse.close();
   });
 
   it('an unknown endpoint is a 404 on MCP routes', async () => {
