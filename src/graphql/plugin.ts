@@ -10,6 +10,7 @@ import type { DeployRequest, DeployResult } from '../bundles/deploy.js';
 import type { Logger } from '../observability/logger.js';
 import { ENDPOINT_ID } from '../registry/endpoints.js';
 import type { Store } from '../store/index.js';
+import { registerGraphiql } from './graphiql.js';
 import { formatError } from './errors.js';
 import { createLoaders, type ManagementContext, resolvers } from './resolvers.js';
 import { schema } from './schema.js';
@@ -42,6 +43,7 @@ function refusal(req: FastifyRequest): string | undefined {
 }
 
 export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps): Promise<void> {
+  if (deps.graphiql) registerGraphiql(app);
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
       try {
