@@ -90,7 +90,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     (params as { endpointId: string }).endpointId = partition;
     // Endpoints in the store are loaded on their first request; later requests find them in memory. Cache
     // administration reports and drops what is loaded; it never loads.
-    if (ensure && !registry.get(partition) && !route.includes('/admin/cache')) await ensure(partition);
+    if (ensure && !registry.get(partition) && !route.includes('/admin/cache')) {
+      try {
+        await ensure(partition);
+      } catch (err) {
+        // The store or blob store is down: this endpoint cannot be loaded now, the rest keep serving.
+        logger.error({ err, endpoint: partition }, 'endpoint could not be loaded');
+        const code = (err as { code?: unknown }).code;
+        const unavailable = code === 'MCPD_STORE_UNAVAILABLE' || code === 'MCPD_BLOB_UNAVAILABLE';
+        return sendRpcError(
+          reply,
+          unavailable ? 503 : 500,
+          ErrorCode.InternalError,
+          unavailable ? 'Service Unavailable: the registry store cannot be reached' : 'Internal error',
+        );
+      }
+    }
   });
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? 500;

@@ -82,3 +82,38 @@ describe('lists over 10,000 calls', () => {
     expect(count).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('an unreachable store', () => {
+  it('answers 503 for endpoints it would load, while /health and loaded endpoints keep serving', async () => {
+    const d = await startDaemon(
+      {
+        MCPD_STORE: 'dynamodb',
+        DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_MAX_ATTEMPTS: '1',
+      },
+      undefined,
+    );
+    try {
+      const res = await fetch(`${d.url}/tenant1/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toBe('Service Unavailable: the registry store cannot be reached');
+      expect((await fetch(`${d.url}/health`)).status).toBe(200);
+      // The config file's endpoint does not depend on the store.
+      const demo = await fetch(`${d.url}/default/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      expect(demo.status).toBe(200);
+    } finally {
+      await d.close();
+    }
+  });
+});
