@@ -84,7 +84,7 @@ function load(name: DriverName): Ctor {
 }
 
 /** Loads node:sqlite without its "SQLite is an experimental feature" warning on stderr (Node 22). */
-function quietly<T>(load: () => T): T {
+export function quietly<T>(load: () => T): T {
   const emit = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const text = typeof warning === 'string' ? warning : warning.message;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeContract } from './contract.js';
-import { availableDrivers } from './sqlite-driver.js';
+import { availableDrivers, quietly } from './sqlite-driver.js';
 import { createSqliteStore } from './sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpd-sqlite-'));
@@ -63,5 +63,28 @@ describe('SQLite driver selection', () => {
     const missing = (['better-sqlite3', 'node:sqlite'] as const).find((d) => !drivers.includes(d));
     if (!missing) return; // both load on this Node.js: nothing to refuse
     expect(() => createSqliteStore({ path: ':memory:', driver: missing })).toThrow(/No SQLite driver/);
+  });
+});
+
+describe('loading node:sqlite quietly', () => {
+  it('drops only the SQLite experimental warning', async () => {
+    const seen: string[] = [];
+    const onWarning = (w: Error) => seen.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const value = quietly(() => {
+        process.emitWarning(
+          'SQLite is an experimental feature and might change at any time',
+          'ExperimentalWarning',
+        );
+        process.emitWarning(new Error('something else'));
+        return 42;
+      });
+      expect(value).toBe(42);
+      await new Promise((r) => setImmediate(r));
+      expect(seen).toEqual(['something else']);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
