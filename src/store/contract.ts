@@ -202,6 +202,71 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
     });
 
+    const call = (p: string, id: string, status: string, instance: string) => ({
+      partition_key: p,
+      mcp_function_call_uuid: id,
+      name: 'echo',
+      mcp_type: 'tool',
+      arguments: { id },
+      content: [{ type: 'image', data: 'aGk=', mimeType: 'image/png' }],
+      content_in_s3: false,
+      status,
+      notes: null,
+      time_spent: 0.125,
+      endpoint_id: p,
+      era: '2025-11-25',
+      session_id: null,
+      request_id: 7,
+      isolation: 'inline',
+      instance_id: instance,
+      updated_by: 'recorder',
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:01.000Z',
+    });
+
+    it('writes batches with their own timestamps, replacing earlier versions', async () => {
+      const p = part();
+      const many = Array.from({ length: 60 }, (_, i) =>
+        call(p, `c${String(i).padStart(2, '0')}`, 'in_process', 'i1'),
+      );
+      await store.calls.putMany(many);
+      await store.calls.putMany([
+        { ...call(p, 'c00', 'completed', 'i1'), updated_at: '2026-01-01T00:00:02.000Z' },
+      ]);
+      await store.calls.putMany([]);
+      expect(await store.calls.count(p)).toBe(60);
+      const first = await store.calls.get(p, 'c00');
+      expect(first).toMatchObject({
+        status: 'completed',
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:02.000Z',
+        time_spent: 0.125,
+        request_id: 7,
+        instance_id: 'i1',
+        content: [{ type: 'image', data: 'aGk=', mimeType: 'image/png' }],
+      });
+      expect(await store.calls.count(p, { equals: { status: 'in_process' } })).toBe(59);
+    });
+
+    it("marks an instance's unfinished calls failed, in every partition, and nothing else", async () => {
+      const a = part();
+      const b = part();
+      const instance = `inst-${Math.random().toString(36).slice(2)}`;
+      await store.calls.putMany([
+        call(a, 'x1', 'in_process', instance),
+        call(b, 'x2', 'in_process', instance),
+        call(a, 'x3', 'completed', instance),
+        call(a, 'x4', 'in_process', 'another-instance'),
+      ]);
+      expect(await store.markInterrupted(instance, 'interrupted')).toBe(2);
+      expect(await store.calls.get(a, 'x1')).toMatchObject({ status: 'failed', notes: 'interrupted' });
+      expect(await store.calls.get(b, 'x2')).toMatchObject({ status: 'failed', notes: 'interrupted' });
+      expect((await store.calls.get(a, 'x3'))?.status).toBe('completed');
+      expect((await store.calls.get(a, 'x4'))?.status).toBe('in_process');
+      expect(await store.calls.count(a, { equals: { status: 'failed' } })).toBe(1);
+      expect(await store.markInterrupted(instance, 'again')).toBe(0);
+    });
+
     it('round-trips unicode, nested JSON and nulls unchanged', async () => {
       const p = part();
       const setting = { name: 'Zoë ✓', nested: { list: [1, 'two', null, { deep: true }] }, empty: {} };

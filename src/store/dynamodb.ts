@@ -9,11 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
+  type BatchWriteCommandInput,
   type BatchGetCommandInput,
   type BatchGetCommandOutput,
   type QueryCommandInput,
@@ -52,6 +55,7 @@ type QueryParts = Omit<QueryCommandInput, 'TableName'>;
 
 const BATCH_GET_MAX = 100;
 const BATCH_GET_ATTEMPTS = 6;
+const BATCH_WRITE_MAX = 25;
 
 /** The SDK error, named but not quoted (service messages may echo request details), attached as the cause. */
 function unavailable(op: string, table: string, err: unknown): StoreError {
@@ -248,6 +252,35 @@ export function createDynamoStore(opts: DynamoStoreOptions = {}): Store {
         return fromItem<T>(spec, out.Attributes ?? {});
       },
 
+      async putMany(records) {
+        const items = records.map((record) => {
+          const item: Item = {};
+          for (const [field, value] of Object.entries(record as unknown as Item)) {
+            // As in `put`: no undefined attributes, and no empty string as an index key.
+            if (value === undefined || (value === '' && Object.hasOwn(spec.indexes, field))) continue;
+            item[field] = value;
+          }
+          return item;
+        });
+        for (let at = 0; at < items.length; at += BATCH_WRITE_MAX) {
+          let request: BatchWriteCommandInput['RequestItems'] = {
+            [TableName]: items.slice(at, at + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } })),
+          };
+          for (let attempt = 0; request?.[TableName]?.length; attempt++) {
+            if (attempt === BATCH_GET_ATTEMPTS) {
+              throw new StoreError(
+                'MCPD_STORE_UNAVAILABLE',
+                `DynamoDB BatchWriteItem on ${TableName} kept items unprocessed`,
+              );
+            }
+            if (attempt) await sleep(25 * 2 ** attempt);
+            const input: BatchWriteCommandInput = { RequestItems: request };
+            const out = await call('BatchWriteItem', TableName, () => doc.send(new BatchWriteCommand(input)));
+            request = out.UnprocessedItems;
+          }
+        }
+      },
+
       async delete(partition, key) {
         if (!partition || !key) return false;
         const out = await call('DeleteItem', TableName, () =>
@@ -305,6 +338,56 @@ export function createDynamoStore(opts: DynamoStoreOptions = {}): Store {
     functions: makeTable<FunctionRecord>(TABLES.functions),
     calls: makeTable<FunctionCallRecord>(TABLES.calls),
     settings: makeTable<SettingRecord>(TABLES.settings),
+    async markInterrupted(instanceId, note) {
+      // A scan, once at start-up: the calls table has no index across partitions.
+      const TableName = prefix + TABLES.calls.name;
+      const now = new Date().toISOString();
+      let marked = 0;
+      let start: Key | undefined;
+      do {
+        const out = await call('Scan', TableName, () =>
+          doc.send(
+            new ScanCommand({
+              TableName,
+              ConsistentRead: true,
+              FilterExpression: '#s = :ip AND #i = :id',
+              ProjectionExpression: 'partition_key, mcp_function_call_uuid',
+              ExpressionAttributeNames: { '#s': 'status', '#i': 'instance_id' },
+              ExpressionAttributeValues: { ':ip': 'in_process', ':id': instanceId },
+              ...startOf(start),
+            }),
+          ),
+        );
+        for (const key of out.Items ?? []) {
+          await call('UpdateItem', TableName, () =>
+            doc.send(
+              new UpdateCommand({
+                TableName,
+                Key: key,
+                UpdateExpression: 'SET #s = :failed, #n = :note, #u = :now',
+                ConditionExpression: '#s = :ip',
+                ExpressionAttributeNames: { '#s': 'status', '#n': 'notes', '#u': 'updated_at' },
+                ExpressionAttributeValues: {
+                  ':failed': 'failed',
+                  ':note': note,
+                  ':now': now,
+                  ':ip': 'in_process',
+                },
+              }),
+            ),
+          ).then(
+            () => marked++,
+            (err: unknown) => {
+              // Finished meanwhile (the condition failed): nothing to mark.
+              if ((err as { cause?: { name?: string } }).cause?.name !== 'ConditionalCheckFailedException')
+                throw err;
+            },
+          );
+        }
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return marked;
+    },
     init() {
       ready ??= Promise.all(
         ids.map(async (id) => {

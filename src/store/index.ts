@@ -57,6 +57,18 @@ export interface FunctionCallRecord extends Audit {
   notes: string | null;
   /** Milliseconds, with sub-millisecond precision. */
   time_spent: number | null;
+  /** Recorded by the daemon beside the older engine's fields. */
+  endpoint_id?: string;
+  principal?: string;
+  bundle_version?: string | null;
+  /** Protocol version the call was made in (`2026-07-28` for the stateless era). */
+  era?: string;
+  session_id?: string | null;
+  request_id?: string | number | null;
+  isolation?: string;
+  /** The daemon instance that ran the call (crash recovery marks its unfinished calls failed). */
+  instance_id?: string;
+  structured_content?: unknown;
 }
 
 export interface SettingRecord extends Audit {
@@ -98,6 +110,11 @@ export interface Table<T extends Audit> {
   getMany(partition: string, keys: readonly string[]): Promise<T[]>;
   /** Inserts or replaces; keeps `created_at` of an existing record. Returns the stored record. */
   put(record: Put<T>): Promise<T>;
+  /**
+   * Writes complete records (timestamps as given), replacing any with the same key, in as few round trips as the
+   * store allows (one transaction on SQLite, BatchWriteItem on DynamoDB). For the call recorder's batches.
+   */
+  putMany(records: readonly T[]): Promise<void>;
   /** Returns whether a record was deleted. */
   delete(partition: string, key: string): Promise<boolean>;
   /** Records of a partition in sort-key order. */
@@ -111,6 +128,11 @@ export interface Store {
   readonly functions: Table<FunctionRecord>;
   readonly calls: Table<FunctionCallRecord>;
   readonly settings: Table<SettingRecord>;
+  /**
+   * Marks the calls a daemon instance left `in_process` (it was killed) as `failed` with `note`, in every partition.
+   * Returns how many were marked.
+   */
+  markInterrupted(instanceId: string, note: string): Promise<number>;
   /** Creates what is missing (tables, migrations). Idempotent. */
   init(): Promise<void>;
   close(): Promise<void>;

@@ -45,6 +45,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
     functions: sqliteTable<FunctionRecord>(db, 'functions'),
     calls: sqliteTable<FunctionCallRecord>(db, 'calls'),
     settings: sqliteTable<SettingRecord>(db, 'settings'),
+    async markInterrupted(instanceId, note) {
+      const now = new Date().toISOString();
+      const r = db
+        .prepare(
+          `UPDATE calls SET status = 'failed', updated_at = ?,
+             body = json_set(body, '$.status', 'failed', '$.notes', ?)
+           WHERE status = 'in_process' AND json_extract(body, '$.instance_id') = ?`,
+        )
+        .run(now, note, instanceId);
+      return Number(r.changes);
+    },
     init: () => Promise.resolve(),
     close: () => {
       db.close();
@@ -81,6 +92,12 @@ function sqliteTable<T extends Audit & { partition_key: string }>(db: Database, 
   );
   const getOne = db.prepare(
     `SELECT body, created_at, updated_at FROM ${name} WHERE partition_key = ? AND sort_key = ?`,
+  );
+  const replace = db.prepare(
+    `INSERT INTO ${name} (partition_key, sort_key, body, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
+     VALUES (?, ?, ?, ?, ?${columns.map(() => ', ?').join('')})
+     ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, created_at = excluded.created_at,
+     updated_at = excluded.updated_at ${columns.map((c) => `, ${c} = excluded.${c}`).join('')}`,
   );
   const remove = db.prepare(`DELETE FROM ${name} WHERE partition_key = ? AND sort_key = ?`);
   const statements = new Map<string, ReturnType<Database['prepare']>>();
@@ -150,6 +167,27 @@ function sqliteTable<T extends Audit & { partition_key: string }>(db: Database, 
           updated_at: r?.['updated_at'] as string,
         }) as unknown as T,
       );
+    },
+    async putMany(records) {
+      if (records.length === 0) return;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const record of records) {
+          const { created_at, updated_at, ...body } = record as T & Record<string, unknown>;
+          replace.run(
+            record.partition_key,
+            String(body[sortKey]),
+            JSON.stringify(body),
+            created_at,
+            updated_at,
+            ...columns.map((c) => toSql(body[c])),
+          );
+        }
+        db.exec('COMMIT');
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw new StoreError('MCPD_STORE_UNAVAILABLE', `SQLite write to ${name} failed`, { cause: err });
+      }
     },
     delete(partition, key) {
       return Promise.resolve(Number(remove.run(partition, key).changes) > 0);
