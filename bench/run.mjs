@@ -87,9 +87,11 @@ function startHttp(args, env = {}) {
   });
 }
 
-async function mcpdHttp() {
-  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', DEMO], {
-    env: { ...process.env, LOG_LEVEL: 'info' },
+/** mcpd on the demo config, with a fresh data dir; call recording (SQLite) on unless `record` is false. */
+async function mcpdHttp(record = true) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
+  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', DEMO, '--data-dir', dataDir], {
+    env: { ...process.env, LOG_LEVEL: 'info', MCPD_RECORD_CALLS: String(record) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -325,21 +327,23 @@ console.log(
 );
 
 if (want('http')) {
-  const [bare, mcpd, sdk, modern, sdk2] = await httpCompare([
+  const [bare, mcpd, recorded, sdk, modern, sdk2] = await httpCompare([
     await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
-    await httpTarget('mcpd', mcpdHttp, 'session'),
+    await httpTarget('mcpd', () => mcpdHttp(false), 'session'),
+    await httpTarget('mcpd recorded', () => mcpdHttp(true), 'session'),
     await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
-    await httpTarget('mcpd 2026', mcpdHttp, 'modern'),
+    await httpTarget('mcpd 2026', () => mcpdHttp(false), 'modern'),
     await httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
-  results.http = { bare, mcpd, sdk, modern, sdk2 };
+  results.http = { bare, mcpd, recorded, sdk, modern, sdk2 };
   console.log(
     `HTTP tools/call echo, 32 connections, ${opts.tool ?? 'autocannon'} (median of ${ROUNDS} interleaved rounds)`,
   );
   console.log(
-    '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers)',
+    '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers;\n' +
+      '   mcpd and mcpd 2026 with call recording off, mcpd recorded with every call recorded in SQLite)',
   );
-  for (const r of [bare, mcpd, sdk, modern, sdk2]) {
+  for (const r of [bare, mcpd, recorded, sdk, modern, sdk2]) {
     console.log(
       `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`,
     );
@@ -348,7 +352,10 @@ if (want('http')) {
     `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x`,
   );
   console.log(
-    `  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%); mcpd 2026/SDK v2: ${fmt(modern.rps / sdk2.rps, 1)}x\n`,
+    `  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%); mcpd 2026/SDK v2: ${fmt(modern.rps / sdk2.rps, 1)}x`,
+  );
+  console.log(
+    `  mcpd recorded/bare: ${fmt((recorded.rps / bare.rps) * 100, 1)}% req/s; cost of recording: ${fmt((1 - recorded.rps / mcpd.rps) * 100, 1)}% of mcpd's req/s\n`,
   );
 }
 

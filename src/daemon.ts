@@ -20,6 +20,8 @@ import type { Logger } from './observability/logger.js';
 import { EndpointRegistry } from './registry/endpoints.js';
 import { StoreEndpoints } from './registry/store-endpoints.js';
 import type { Store } from './store/index.js';
+import { CallRecorder } from './calls/recorder.js';
+import { instanceId } from './calls/instance-id.js';
 import { openStore } from './store/open.js';
 import { HttpSessionStore } from './transports/http-sessions.js';
 
@@ -54,6 +56,20 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
   if (!config.configFile) await endpoints.ensure(DEFAULT_ENDPOINT);
   const engine = createEngine(config, registry, logger);
+  const recorder = config.recordCalls
+    ? new CallRecorder({
+        store,
+        blobs,
+        logger,
+        instanceId: await instanceId(config.dataDir),
+        offloadBytes: config.contentOffloadBytes,
+        durableAnswers: config.durableAnswers,
+      })
+    : undefined;
+  if (recorder) {
+    await recoverInterrupted(recorder, logger);
+    engine.recorder = recorder;
+  }
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
   const app = buildApp({
     config,
@@ -62,6 +78,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     sessions,
     logger,
     ensureEndpoint: (id) => endpoints.ensure(id),
+    ...(recorder ? { health: () => ({ calls: { ...recorder.stats } }) } : {}),
   });
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
@@ -79,7 +96,9 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     evict: (id) => (id === DEFAULT_ENDPOINT && config.configFile ? false : registry.delete(id)),
     moduleCount: (id) => store.modules.count(id),
   });
+  // After the server stops taking requests: records still queued are written, then storage closes.
   app.addHook('onClose', async () => {
+    await recorder?.close();
     await Promise.allSettled([store.close(), blobs.close()]);
   });
   return {
@@ -97,4 +116,22 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     reload: () => loadDefaultEndpoint(registry, config, logger),
     close: () => app.close(),
   };
+}
+
+/**
+ * Marks the calls this instance left unfinished (a crash) as failed. A store that is down at start does not stop
+ * the daemon: recovery is retried in the background until it succeeds.
+ */
+async function recoverInterrupted(recorder: CallRecorder, logger: Logger, delayMs = 1000): Promise<void> {
+  try {
+    const interrupted = await recorder.recover();
+    if (interrupted > 0)
+      logger.warn({ calls: interrupted }, 'calls left unfinished by the last run marked failed');
+  } catch (err) {
+    logger.error({ err }, 'could not mark the calls of the last run; retrying');
+    setTimeout(
+      () => void recoverInterrupted(recorder, logger, Math.min(delayMs * 2, 60_000)),
+      delayMs,
+    ).unref();
+  }
 }

@@ -55,7 +55,10 @@ export function linkHandler(
       return fn(args, ctx);
     });
   };
-  return { invoke, settings, returnType: link.return_type };
+  const version = module?.bundle_version ?? undefined;
+  return version
+    ? { invoke, settings, returnType: link.return_type, bundleVersion: version }
+    : { invoke, settings, returnType: link.return_type };
 }
 
 /** Calls bundle code, turning a synchronous throw into a rejection, without an extra async frame. */

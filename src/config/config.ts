@@ -40,8 +40,14 @@ export interface Config {
   readonly blobs: BlobConfig;
   /** Create missing DynamoDB tables / S3 bucket at start (`INITIALIZE_TABLES=1`). */
   readonly initializeTables: boolean;
-  /** GraphiQL at GET /{endpoint_id}/mcp_core_graphql (development). */
+  /** GraphiQL at GET /{endpoint_id}/graphiql (development). */
   readonly graphiql: boolean;
+  /** Record every tools/call, resources/read and prompts/get in the store. */
+  readonly recordCalls: boolean;
+  /** Recorded content longer than this (JSON characters) goes to the blob store. */
+  readonly contentOffloadBytes: number;
+  /** Answers wait until their call record is written (else records are written behind the answers). */
+  readonly durableAnswers: boolean;
 }
 
 export type StoreConfig =
@@ -132,6 +138,14 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     blobs: blobConfig(env, dataDir),
     initializeTables: bool('INITIALIZE_TABLES', env['INITIALIZE_TABLES']),
     graphiql: bool('MCPD_GRAPHIQL', env['MCPD_GRAPHIQL']),
+    recordCalls: bool('MCPD_RECORD_CALLS', env['MCPD_RECORD_CALLS'] ?? 'true'),
+    durableAnswers: bool('MCPD_RECORD_DURABLE_ANSWERS', env['MCPD_RECORD_DURABLE_ANSWERS']),
+    contentOffloadBytes: int(
+      'MCPD_CONTENT_OFFLOAD_BYTES',
+      env['MCPD_CONTENT_OFFLOAD_BYTES'] ?? String(256 * 1024),
+      0,
+      350 * 1024,
+    ),
   });
 }
 

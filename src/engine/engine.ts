@@ -5,6 +5,7 @@
  * uses a long-lived session created by `initialize`; a stateless era builds one per request.
  */
 
+import type { CallRecorder } from '../calls/recorder.js';
 import type { Logger } from '../observability/logger.js';
 import { NAME, VERSION } from '../version.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
@@ -82,6 +83,8 @@ export class Engine {
   readonly clientRequestTimeoutMs: number;
   readonly requestState: RequestStateCodec;
   readonly cacheTtlMs: number;
+  /** Records every tools/call, resources/read and prompts/get when set (the daemon sets it; stdio does not). */
+  recorder: CallRecorder | undefined;
   private readonly methods = new Map<string, MethodSpec>();
   /** Open 2026-07-28 listen streams, each ended gracefully by calling it. */
   readonly subscriptionEnders = new Set<() => void>();

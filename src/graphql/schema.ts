@@ -41,6 +41,15 @@ export const schema = /* GraphQL */ `
     notes: String
     "Milliseconds, with sub-millisecond precision."
     timeSpent: Float
+    structuredContent: JSON
+    principal: String
+    bundleVersion: String
+    "Protocol version of the call (2026-07-28 for the stateless era)."
+    era: String
+    sessionId: String
+    requestId: JSON
+    "Where the code ran: inline (the daemon's thread), worker or process."
+    isolation: String
     updatedBy: String
     createdAt: String
     updatedAt: String

@@ -24,6 +24,8 @@ export interface AppDeps {
   logger: Logger;
   /** Loads an endpoint this instance has not served yet (from the store); resolves when known or absent. */
   ensureEndpoint?: (endpointId: string) => Promise<unknown>;
+  /** Extra figures for /health (counts only: no tenant or user names). */
+  health?: () => Record<string, unknown>;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -125,6 +127,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     timestamp: new Date().toISOString(),
     endpoints: registry.ids().length,
     sessions: sessions.size,
+    ...deps.health?.(),
   }));
 
   registerStreamableHttp(app, {

@@ -17,6 +17,8 @@ export interface Handler {
   readonly invoke: Invoker;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly returnType: ReturnType | undefined;
+  /** The bundle version the code came from (store-backed endpoints), for call records. */
+  readonly bundleVersion?: string | undefined;
 }
 
 export type Definition = Record<string, unknown> & { name: string };

@@ -25,6 +25,8 @@ export interface ModuleEntry {
   /** Settings per class (the store's `classes: [{class_name, setting_id}]`), over `setting`. */
   class_settings?: Record<string, Record<string, unknown>>;
   source?: string | null;
+  /** Content-addressed version of the module's bundle, when it came from the blob store. */
+  bundle_version?: string | null;
 }
 
 export type Item = Record<string, unknown>;

@@ -137,6 +137,7 @@ function moduleEntry(m: ModuleRecord, settings: Map<string, Record<string, unkno
     module_name: m.module_name,
     source: m.source,
     class_settings: classSettings,
+    bundle_version: m.bundle_version ?? null,
   };
   if (moduleSetting) entry.setting = moduleSetting;
   return entry;

@@ -1,6 +1,7 @@
 /** Prompts: list and get, with required-argument checks. */
 
 import { toPromptResult } from '../../execution/results.js';
+import { recordCall } from '../../calls/record-call.js';
 import { runHandler } from '../../execution/run.js';
 import { ErrorCode, invalidParams, McpError } from '../../protocol/errors.js';
 import type { MethodTable } from '../engine.js';
@@ -37,10 +38,17 @@ export const promptMethods: MethodTable = {
       if (missing.length > 0) throw invalidParams(`Missing required arguments: ${missing.join(', ')}`);
       if (!entry.handler)
         throw new McpError(ErrorCode.InternalError, `Prompt ${name} has no implementation linked`);
-      const outcome = await runHandler(entry.handler, args, ctx, engine, `prompt ${name}`);
-      if (!outcome.ok)
-        throw new McpError(ErrorCode.InternalError, `Prompt ${name} failed: ${outcome.message}`);
-      return toPromptResult(outcome.value, entry.definition['description']);
+      const handler = entry.handler;
+      const get = async () => {
+        const outcome = await runHandler(handler, args, ctx, engine, `prompt ${name}`);
+        if (!outcome.ok)
+          throw new McpError(ErrorCode.InternalError, `Prompt ${name} failed: ${outcome.message}`);
+        return toPromptResult(outcome.value, entry.definition['description']);
+      };
+      return recordCall(engine.recorder, ctx, 'prompt', name, args, handler, get, (r) => ({
+        status: 'completed',
+        content: (r as { messages?: unknown }).messages ?? null,
+      }));
     },
   },
 };

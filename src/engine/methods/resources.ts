@@ -1,6 +1,7 @@
 /** Resources: list, templates/list, read (exact URIs first, then templates), subscribe and unsubscribe. */
 
 import { toResourceResult } from '../../execution/results.js';
+import { recordCall } from '../../calls/record-call.js';
 import { runHandler } from '../../execution/run.js';
 import { ErrorCode, invalidParams, McpError } from '../../protocol/errors.js';
 import type { Handler } from '../../registry/catalog.js';
@@ -59,10 +60,17 @@ export const resourceMethods: MethodTable = {
       }
       if (!handler)
         throw new McpError(ErrorCode.InternalError, `Resource ${uri} has no implementation linked`);
-      const outcome = await runHandler(handler, args, ctx, engine, `resource ${uri}`);
-      if (!outcome.ok)
-        throw new McpError(ErrorCode.InternalError, `Reading ${uri} failed: ${outcome.message}`);
-      return toResourceResult(outcome.value, uri, mimeType);
+      const linked = handler;
+      const read = async () => {
+        const outcome = await runHandler(linked, args, ctx, engine, `resource ${uri}`);
+        if (!outcome.ok)
+          throw new McpError(ErrorCode.InternalError, `Reading ${uri} failed: ${outcome.message}`);
+        return toResourceResult(outcome.value, uri, mimeType);
+      };
+      return recordCall(engine.recorder, ctx, 'resource', uri, args, linked, read, (r) => ({
+        status: 'completed',
+        content: (r as { contents?: unknown }).contents ?? null,
+      }));
     },
   },
   'resources/subscribe': {

@@ -1,6 +1,7 @@
 /** `tools/list` and `tools/call`: argument validation, invocation of bundle code, result shaping. */
 
 import { type ToolResult, toolErrorResult, toToolResult } from '../../execution/results.js';
+import { recordCall, toolOutcome } from '../../calls/record-call.js';
 import { runHandler } from '../../execution/run.js';
 import { invalidParams } from '../../protocol/errors.js';
 import type { ToolEntry } from '../../registry/catalog.js';
@@ -40,6 +41,28 @@ export const toolMethods: MethodTable = {
 };
 
 function invoke(
+  entry: ToolEntry,
+  name: string,
+  args: Record<string, unknown>,
+  check: ValidationOutcome,
+  ctx: RequestContext,
+  engine: Engine,
+): ToolResult | Promise<ToolResult> {
+  const recorder = engine.recorder;
+  if (!recorder) return execute(entry, name, args, check, ctx, engine);
+  return recordCall(
+    recorder,
+    ctx,
+    'tool',
+    name,
+    args,
+    entry.handler,
+    () => execute(entry, name, args, check, ctx, engine),
+    toolOutcome,
+  );
+}
+
+function execute(
   entry: ToolEntry,
   name: string,
   args: Record<string, unknown>,

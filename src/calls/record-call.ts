@@ -1,0 +1,69 @@
+/**
+ * Wraps the execution of one tools/call, resources/read or prompts/get in a call record when the engine has a
+ * recorder. Without one, the work runs untouched (the inline hot path pays one property check).
+ */
+import type { RequestContext } from '../engine/context.js';
+import { InputRequired } from '../engine/input-required.js';
+import type { Handler } from '../registry/catalog.js';
+import type { CallEnd, CallRecorder } from './recorder.js';
+
+export const MODERN_ERA = '2026-07-28';
+
+export function recordCall<R>(
+  recorder: CallRecorder | undefined,
+  rc: RequestContext,
+  mcpType: 'tool' | 'resource' | 'prompt',
+  name: string,
+  args: unknown,
+  handler: Handler | undefined,
+  work: () => R | Promise<R>,
+  summarize: (result: R) => CallEnd,
+): R | Promise<R> {
+  if (!recorder) return work();
+  const handle = recorder.begin({
+    partition: rc.endpoint.id,
+    name,
+    mcpType,
+    arguments: args,
+    era: rc.modern ? MODERN_ERA : rc.session.protocolVersion,
+    sessionId: rc.session.id ?? null,
+    requestId: rc.requestId,
+    principal: rc.session.principal,
+    bundleVersion: handler?.bundleVersion ?? null,
+    isolation: 'inline',
+  });
+  let pending: R | Promise<R>;
+  try {
+    pending = work();
+  } catch (err) {
+    pending = Promise.reject(err as Error);
+  }
+  return Promise.resolve(pending).then(
+    (result) => recorder.end(handle, summarize(result)).then(() => result),
+    (err: unknown) => {
+      const end: CallEnd =
+        err instanceof InputRequired
+          ? { status: 'completed', content: null, notes: 'input required: the client answers in a retry' }
+          : { status: 'failed', content: null, notes: err instanceof Error ? err.message : String(err) };
+      return recorder.end(handle, end).then(() => Promise.reject(err as Error));
+    },
+  );
+}
+
+/** A tool result: failed when isError, with the first text as the note. */
+export function toolOutcome(result: {
+  content?: unknown;
+  isError?: boolean;
+  structuredContent?: unknown;
+}): CallEnd {
+  const failed = result.isError === true;
+  const first = Array.isArray(result.content)
+    ? (result.content[0] as { text?: unknown } | undefined)
+    : undefined;
+  return {
+    status: failed ? 'failed' : 'completed',
+    content: result.content ?? null,
+    notes: failed && typeof first?.text === 'string' ? first.text : null,
+    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+  };
+}

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createFolderBlobStore } from '../blobs/folder.js';
+import type { BlobStore } from '../blobs/index.js';
+import { silentLogger } from '../observability/logger.js';
+import type { Store } from '../store/index.js';
+import { createSqliteStore } from '../store/sqlite.js';
+import { callId } from './call-id.js';
+import { type CallStart, CallRecorder, INTERRUPTED_NOTE, type RecorderOptions } from './recorder.js';
+
+const START: CallStart = {
+  partition: 'ep1#p',
+  name: 'echo',
+  mcpType: 'tool',
+  arguments: { text: 'hi' },
+  era: '2025-11-25',
+  sessionId: 's-1',
+  requestId: 3,
+  principal: 'anonymous',
+  bundleVersion: 'abc',
+  isolation: 'inline',
+};
+
+let dir: string;
+let store: Store;
+let blobs: BlobStore;
+const recorders: CallRecorder[] = [];
+const make = (opts: Partial<RecorderOptions> = {}) => {
+  const r = new CallRecorder({
+    store,
+    blobs,
+    logger: silentLogger,
+    instanceId: 'inst-1',
+    offloadBytes: 1000,
+    ...opts,
+  });
+  recorders.push(r);
+  return r;
+};
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mcpd-rec-'));
+  store = createSqliteStore({ path: ':memory:' });
+  blobs = createFolderBlobStore(join(dir, 'blobs'));
+});
+afterEach(async () => {
+  for (const r of recorders.splice(0)) await r.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('call ids', () => {
+  it('are UUID version 7 and sort by time', () => {
+    const a = callId(1_700_000_000_000);
+    const b = callId(1_700_000_000_001);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a < b).toBe(true);
+    expect(callId()).not.toBe(callId());
+  });
+});
+
+describe('CallRecorder', () => {
+  it('records a call with every field, written once when it ends within its batch', async () => {
+    const r = make();
+    const putMany = vi.spyOn(store.calls, 'putMany');
+    const h = r.begin(START);
+    await r.end(h, {
+      status: 'completed',
+      content: [{ type: 'image', data: 'aGk=', mimeType: 'image/png' }],
+      structuredContent: { ok: true },
+    });
+    await settle();
+    expect(putMany).toHaveBeenCalledTimes(1);
+    expect(putMany.mock.calls[0]?.[0]).toHaveLength(1);
+    const rec = await store.calls.get('ep1#p', h.uuid);
+    expect(rec).toMatchObject({
+      name: 'echo',
+      mcp_type: 'tool',
+      arguments: { text: 'hi' },
+      status: 'completed',
+      content: [{ type: 'image', data: 'aGk=', mimeType: 'image/png' }],
+      structured_content: { ok: true },
+      content_in_s3: false,
+      endpoint_id: 'ep1',
+      principal: 'anonymous',
+      bundle_version: 'abc',
+      era: '2025-11-25',
+      session_id: 's-1',
+      request_id: 3,
+      isolation: 'inline',
+      instance_id: 'inst-1',
+    });
+    expect(typeof rec?.time_spent).toBe('number');
+    expect(rec?.time_spent).toBeGreaterThanOrEqual(0);
+    expect(rec!.updated_at >= rec!.created_at).toBe(true);
+    expect(r.stats).toMatchObject({ written: 1, failedWrites: 0, pending: 0 });
+  });
+
+  it('shows a long call as in_process until it ends, then failed with its note', async () => {
+    const r = make();
+    const h = r.begin(START);
+    await settle();
+    expect((await store.calls.get('ep1#p', h.uuid))?.status).toBe('in_process');
+    await r.end(h, { status: 'failed', content: null, notes: 'boom' });
+    await settle();
+    expect(await store.calls.get('ep1#p', h.uuid)).toMatchObject({ status: 'failed', notes: 'boom' });
+  });
+
+  it('offloads large content to the blob store under the partition', async () => {
+    const r = make();
+    const big = [{ type: 'text', text: 'x'.repeat(5000) }];
+    const h = r.begin(START);
+    await r.end(h, { status: 'completed', content: big });
+    await settle();
+    const rec = await store.calls.get('ep1#p', h.uuid);
+    expect(rec).toMatchObject({ content: null, content_in_s3: true });
+    const blob = await blobs.get(`mcp_content/ep1#p/${h.uuid}.json`);
+    expect(JSON.parse(blob?.toString('utf8') ?? 'null')).toEqual(big);
+    expect(r.stats.offloaded).toBe(1);
+  });
+
+  it('never fails or holds a call when the store is down, and retries until the record is written', async () => {
+    const r = make({ retryMs: 10, durableAnswers: true });
+    const putMany = vi.spyOn(store.calls, 'putMany').mockRejectedValueOnce(new Error('store down'));
+    const h = r.begin(START);
+    await r.end(h, { status: 'completed', content: [] }); // resolves although the write failed
+    expect(r.stats.failedWrites).toBe(1);
+    for (let i = 0; i < 50 && !(await store.calls.get('ep1#p', h.uuid)); i++) await settle();
+    expect((await store.calls.get('ep1#p', h.uuid))?.status).toBe('completed');
+    expect(putMany.mock.calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('with durable answers, resolves end only once the record is in the store', async () => {
+    const r = make({ durableAnswers: true });
+    const h = r.begin(START);
+    await r.end(h, { status: 'completed', content: [] });
+    expect((await store.calls.get('ep1#p', h.uuid))?.status).toBe('completed');
+  });
+
+  it('writes a full batch at once without waiting for the batch window', async () => {
+    const r = make({ batchMs: 60_000, batchMax: 10 });
+    const putMany = vi.spyOn(store.calls, 'putMany');
+    for (let i = 0; i < 10; i++) r.begin(START);
+    await settle();
+    expect(putMany).toHaveBeenCalledTimes(1);
+    expect(putMany.mock.calls[0]?.[0]).toHaveLength(10);
+  });
+
+  it('on close, records calls still running as interrupted and writes everything queued', async () => {
+    const r = make({ batchMs: 60_000 });
+    const running = r.begin(START);
+    const done = r.begin({ ...START, name: 'other' });
+    void r.end(done, { status: 'completed', content: [] });
+    await r.close();
+    expect(await store.calls.get('ep1#p', running.uuid)).toMatchObject({
+      status: 'failed',
+      notes: INTERRUPTED_NOTE,
+    });
+    expect((await store.calls.get('ep1#p', done.uuid))?.status).toBe('completed');
+    // A call that ends after close changes nothing.
+    await r.end(running, { status: 'completed', content: [] });
+    await settle();
+    expect((await store.calls.get('ep1#p', running.uuid))?.status).toBe('failed');
+  });
+
+  it('recover marks what this instance left in_process (a crash) as failed', async () => {
+    const crashed = make();
+    const h = crashed.begin(START);
+    await settle();
+    const next = make();
+    expect(await next.recover()).toBe(1);
+    expect(await store.calls.get('ep1#p', h.uuid)).toMatchObject({
+      status: 'failed',
+      notes: INTERRUPTED_NOTE,
+    });
+  });
+});

@@ -1,0 +1,251 @@
+/**
+ * The call recorder: every tools/call, resources/read and prompts/get becomes a call record (the older engine's
+ * fields plus endpoint, principal, bundle version, era, session, request id, isolation level and instance).
+ *
+ * Writes are grouped: records made in the same turn of the event loop go to the store together (one SQLite
+ * transaction, one DynamoDB batch), and a record that is begun and ended before its batch leaves is written once.
+ * A call's answer waits for the batch holding its final record, so an answer a client received is a record on disk;
+ * the wait is a turn of the event loop plus one batch write, shared by every call in the batch, never a store round
+ * trip per call. A store that fails is retried with backoff and counted; the calls themselves never fail for it.
+ * Content larger than `offloadBytes` goes to the blob store (`content-store.ts`).
+ */
+import { callId } from './call-id.js';
+import { performance } from 'node:perf_hooks';
+import type { BlobStore } from '../blobs/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { FunctionCallRecord, Store } from '../store/index.js';
+import { writeContent } from './content-store.js';
+
+export interface CallStart {
+  readonly partition: string;
+  readonly name: string;
+  readonly mcpType: 'tool' | 'resource' | 'prompt';
+  readonly arguments: unknown;
+  readonly era: string;
+  readonly sessionId: string | null;
+  readonly requestId: string | number | null;
+  readonly principal: string;
+  readonly bundleVersion: string | null;
+  readonly isolation: string;
+}
+
+export interface CallEnd {
+  readonly status: 'completed' | 'failed';
+  readonly content: unknown;
+  readonly notes?: string | null;
+  readonly structuredContent?: unknown;
+}
+
+export interface CallHandle {
+  readonly uuid: string;
+  readonly record: FunctionCallRecord;
+  readonly t0: number;
+}
+
+export interface RecorderOptions {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly logger: Logger;
+  readonly instanceId: string;
+  /** Content whose JSON is longer than this goes to the blob store. */
+  readonly offloadBytes: number;
+  /** First retry delay after a failed write; doubles up to 30 s. */
+  readonly retryMs?: number;
+  /**
+   * How long records gather before they are written together (group commit). Each write has a fixed cost (a
+   * transaction, a batch request) that a larger batch shares.
+   */
+  readonly batchMs?: number;
+  /** Write at once when this many records are waiting. */
+  readonly batchMax?: number;
+  /**
+   * When true, a call's answer waits until its record is written: an answer a client received is then always a
+   * record on disk, at the price of up to `batchMs` of latency. When false (the default), records are written
+   * behind the answers, and a crash can lose the records of calls that ended in the last `batchMs`.
+   */
+  readonly durableAnswers?: boolean;
+}
+
+export interface RecorderStats {
+  written: number;
+  failedWrites: number;
+  pending: number;
+  offloaded: number;
+}
+
+export const INTERRUPTED_NOTE = 'interrupted: the daemon stopped before the call finished';
+
+export class CallRecorder {
+  private queue = new Map<string, FunctionCallRecord>();
+  private waiters: (() => void)[] = [];
+  private readonly active = new Set<CallHandle>();
+  private batchTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private retryDelay: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly stats: RecorderStats = { written: 0, failedWrites: 0, pending: 0, offloaded: 0 };
+
+  constructor(private readonly opts: RecorderOptions) {
+    this.retryDelay = opts.retryMs ?? 100;
+  }
+
+  /** Marks the calls this instance left unfinished when it last stopped (a crash) as failed. */
+  recover(): Promise<number> {
+    return this.opts.store.markInterrupted(this.opts.instanceId, INTERRUPTED_NOTE);
+  }
+
+  begin(start: CallStart): CallHandle {
+    const now = new Date().toISOString();
+    const uuid = callId();
+    const record: FunctionCallRecord = {
+      partition_key: start.partition,
+      mcp_function_call_uuid: uuid,
+      name: start.name,
+      mcp_type: start.mcpType,
+      arguments: start.arguments,
+      content: null,
+      content_in_s3: false,
+      status: 'in_process',
+      notes: null,
+      time_spent: null,
+      endpoint_id: start.partition.split('#')[0] ?? start.partition,
+      principal: start.principal,
+      bundle_version: start.bundleVersion,
+      era: start.era,
+      session_id: start.sessionId,
+      request_id: start.requestId,
+      isolation: start.isolation,
+      instance_id: this.opts.instanceId,
+      updated_by: start.principal,
+      created_at: now,
+      updated_at: now,
+    };
+    const handle: CallHandle = { uuid, record, t0: performance.now() };
+    this.active.add(handle);
+    this.enqueue(record);
+    return handle;
+  }
+
+  /** Records the outcome; resolves once it is written (or its write failed and was queued for retry). */
+  end(handle: CallHandle, end: CallEnd): Promise<void> {
+    // A call that outlived close() was already recorded as interrupted.
+    if (!this.active.delete(handle) && this.closed) return Promise.resolve();
+    const record: FunctionCallRecord = Object.assign({}, handle.record, {
+      status: end.status,
+      content: end.content ?? null,
+      notes: end.notes ?? null,
+      time_spent: Math.round((performance.now() - handle.t0) * 1000) / 1000,
+      updated_at: new Date().toISOString(),
+    });
+    if (end.structuredContent !== undefined) record.structured_content = end.structuredContent;
+    this.enqueue(record);
+    if (!this.opts.durableAnswers) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Writes everything queued; on close, calls still running are recorded as interrupted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    for (const h of [...this.active]) {
+      this.active.delete(h);
+      this.enqueue(
+        Object.assign({}, h.record, {
+          status: 'failed',
+          notes: INTERRUPTED_NOTE,
+          updated_at: new Date().toISOString(),
+        }),
+      );
+    }
+    // A few attempts, then give up: what is still queued is logged as lost.
+    for (let attempt = 0; attempt < 5 && (this.queue.size > 0 || this.flushing); attempt++) {
+      await this.flushing;
+      if (this.queue.size > 0) await this.flush();
+    }
+    if (this.queue.size > 0) {
+      this.opts.logger.error(
+        { records: this.queue.size },
+        'call records could not be written before shutdown',
+      );
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private enqueue(record: FunctionCallRecord): void {
+    this.queue.set(record.mcp_function_call_uuid, record);
+    this.stats.pending = this.queue.size;
+    this.schedule();
+  }
+
+  /** One write per batch window (or full batch), never two at once, none while a retry is pending. */
+  private schedule(): void {
+    if (this.flushing || this.retryTimer || this.queue.size === 0) return;
+    if (this.queue.size >= (this.opts.batchMax ?? 256)) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+      void this.flush();
+      return;
+    }
+    if (this.batchTimer) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      void this.flush();
+    }, this.opts.batchMs ?? 2);
+  }
+
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.queue.size === 0) return Promise.resolve();
+    const batch = this.queue;
+    const waiters = this.waiters;
+    this.queue = new Map();
+    this.waiters = [];
+    this.flushing = this.write([...batch.values()])
+      .then(
+        () => {
+          this.stats.written += batch.size;
+          this.retryDelay = this.opts.retryMs ?? 100;
+        },
+        (err: unknown) => {
+          this.stats.failedWrites++;
+          this.opts.logger.error({ err, records: batch.size }, 'call records not written; will retry');
+          // Put back what no newer version replaced, to be retried.
+          for (const [uuid, r] of batch) if (!this.queue.has(uuid)) this.queue.set(uuid, r);
+          if (!this.closed) {
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              void this.flush();
+            }, this.retryDelay);
+            this.retryTimer.unref();
+            this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+          }
+        },
+      )
+      .finally(() => {
+        this.flushing = undefined;
+        this.stats.pending = this.queue.size;
+        // Answers never wait on a failing store: their records stay queued for the retry.
+        for (const w of waiters) w();
+        if (!this.closed) this.schedule();
+      });
+    return this.flushing;
+  }
+
+  private async write(records: FunctionCallRecord[]): Promise<void> {
+    const { blobs, offloadBytes } = this.opts;
+    await Promise.all(
+      records.map(async (r, i) => {
+        if (r.content === null || r.content === undefined) return;
+        const text = JSON.stringify(r.content);
+        if (text.length <= offloadBytes) return;
+        await writeContent(blobs, r.partition_key, r.mcp_function_call_uuid, r.content);
+        records[i] = Object.assign({}, r, { content: null, content_in_s3: true });
+        this.stats.offloaded++;
+      }),
+    );
+    await this.opts.store.calls.putMany(records);
+  }
+}
