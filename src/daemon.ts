@@ -16,6 +16,7 @@ import type { Engine } from './engine/engine.js';
 import { registerGraphql } from './graphql/plugin.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildApp } from './http/app.js';
+import { WorkerPools } from './execution/worker/pools.js';
 import type { Logger } from './observability/logger.js';
 import { EndpointRegistry } from './registry/endpoints.js';
 import { StoreEndpoints } from './registry/store-endpoints.js';
@@ -44,13 +45,15 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   const store = await openStore(config.store, config.initializeTables);
   const blobs = await openBlobStore(config.blobs, config.initializeTables);
   const registry = new EndpointRegistry();
-  if (config.configFile) await loadDefaultEndpoint(registry, config, logger);
+  const workers = new WorkerPools(config.limits, logger);
+  if (config.configFile) await loadDefaultEndpoint(registry, config, logger, workers);
   const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
   const endpoints = new StoreEndpoints({
     store,
     bundles,
     registry,
     logger,
+    execution: { isolation: config.isolation, workers },
     ...(config.configFile ? { fixed: new Set([DEFAULT_ENDPOINT]) } : { always: new Set([DEFAULT_ENDPOINT]) }),
   });
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
@@ -78,7 +81,10 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     sessions,
     logger,
     ensureEndpoint: (id) => endpoints.ensure(id),
-    ...(recorder ? { health: () => ({ calls: { ...recorder.stats } }) } : {}),
+    health: () => ({
+      workers: workers.threads,
+      ...(recorder ? { calls: { ...recorder.stats } } : {}),
+    }),
   });
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
@@ -98,6 +104,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   });
   // After the server stops taking requests: records still queued are written, then storage closes.
   app.addHook('onClose', async () => {
+    await workers.close();
     await recorder?.close();
     await Promise.allSettled([store.close(), blobs.close()]);
   });
@@ -113,7 +120,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
       const address = await app.listen({ host: config.host, port: config.port });
       return address;
     },
-    reload: () => loadDefaultEndpoint(registry, config, logger),
+    reload: () => loadDefaultEndpoint(registry, config, logger, workers),
     close: () => app.close(),
   };
 }

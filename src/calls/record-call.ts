@@ -30,7 +30,7 @@ export function recordCall<R>(
     requestId: rc.requestId,
     principal: rc.session.principal,
     bundleVersion: handler?.bundleVersion ?? null,
-    isolation: 'inline',
+    isolation: handler?.isolation ?? 'inline',
   });
   let pending: R | Promise<R>;
   try {

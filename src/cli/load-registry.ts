@@ -1,6 +1,7 @@
 /** Builds the endpoint registry from the config file (endpoint `default`) and its engine, shared by serve and stdio. */
 import type { Config } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
+import type { WorkerPools } from '../execution/worker/pools.js';
 import type { Logger } from '../observability/logger.js';
 import { emptyCatalog } from '../registry/catalog.js';
 import { readRegistryFile } from '../registry/config-file.js';
@@ -13,13 +14,17 @@ export async function loadDefaultEndpoint(
   registry: EndpointRegistry,
   config: Config,
   logger: Logger,
+  workers?: WorkerPools,
 ): Promise<void> {
   if (!config.configFile) {
     registry.set({ id: DEFAULT_ENDPOINT, catalog: emptyCatalog });
     return;
   }
   const file = await readRegistryFile(config.configFile);
-  registry.set(endpointFromFile(DEFAULT_ENDPOINT, file, config.configFile, logger));
+  // The config file is the operator's own code: inline unless a module asks for a worker.
+  registry.set(
+    endpointFromFile(DEFAULT_ENDPOINT, file, config.configFile, logger, { isolation: 'inline', workers }),
+  );
 }
 
 /** The engine for a registry, configured from Config, with list changes announced to connected clients. */
@@ -37,8 +42,12 @@ export function createEngine(config: Config, registry: EndpointRegistry, logger:
   return engine;
 }
 
-export async function createRegistry(config: Config, logger: Logger): Promise<EndpointRegistry> {
+export async function createRegistry(
+  config: Config,
+  logger: Logger,
+  workers?: WorkerPools,
+): Promise<EndpointRegistry> {
   const registry = new EndpointRegistry();
-  await loadDefaultEndpoint(registry, config, logger);
+  await loadDefaultEndpoint(registry, config, logger, workers);
   return registry;
 }

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import type { PoolLimits } from '../execution/worker/pool.js';
 import type { LoggerLevel } from '../observability/logger.js';
 import { ConfigError } from './errors.js';
 
@@ -48,6 +49,9 @@ export interface Config {
   readonly contentOffloadBytes: number;
   /** Answers wait until their call record is written (else records are written behind the answers). */
   readonly durableAnswers: boolean;
+  /** Isolation level of store-deployed bundles that do not name one (config-file bundles default to inline). */
+  readonly isolation: 'inline' | 'worker';
+  readonly limits: PoolLimits;
 }
 
 export type StoreConfig =
@@ -140,6 +144,22 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     graphiql: bool('MCPD_GRAPHIQL', env['MCPD_GRAPHIQL']),
     recordCalls: bool('MCPD_RECORD_CALLS', env['MCPD_RECORD_CALLS'] ?? 'true'),
     durableAnswers: bool('MCPD_RECORD_DURABLE_ANSWERS', env['MCPD_RECORD_DURABLE_ANSWERS']),
+    isolation: isolation(env['MCPD_ISOLATION']),
+    limits: Object.freeze({
+      threads: int('MCPD_WORKER_THREADS', env['MCPD_WORKER_THREADS'] ?? '2', 1, 64),
+      maxConcurrent: int('MCPD_MAX_CONCURRENT', env['MCPD_MAX_CONCURRENT'] ?? '64', 1, 100_000),
+      maxQueued: int('MCPD_MAX_QUEUED', env['MCPD_MAX_QUEUED'] ?? '256', 0, 1_000_000),
+      timeoutMs: int('MCPD_CALL_TIMEOUT_MS', env['MCPD_CALL_TIMEOUT_MS'] ?? '60000', 10, 86_400_000),
+      graceMs: int('MCPD_ABORT_GRACE_MS', env['MCPD_ABORT_GRACE_MS'] ?? '2000', 0, 600_000),
+      memoryMb: int('MCPD_WORKER_MEMORY_MB', env['MCPD_WORKER_MEMORY_MB'] ?? '256', 16, 65_536),
+      maxResultBytes: int(
+        'MCPD_MAX_RESULT_BYTES',
+        env['MCPD_MAX_RESULT_BYTES'] ?? String(16 * 1024 * 1024),
+        1024,
+        1024 ** 3,
+      ),
+      idleMs: int('MCPD_WORKER_IDLE_MS', env['MCPD_WORKER_IDLE_MS'] ?? '60000', 100, 86_400_000),
+    }),
     contentOffloadBytes: int(
       'MCPD_CONTENT_OFFLOAD_BYTES',
       env['MCPD_CONTENT_OFFLOAD_BYTES'] ?? String(256 * 1024),
@@ -147,6 +167,13 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
       350 * 1024,
     ),
   });
+}
+
+function isolation(raw: string | undefined): 'inline' | 'worker' {
+  const v = nonEmpty(raw) ?? 'worker';
+  if (v !== 'inline' && v !== 'worker')
+    throw new ConfigError(`MCPD_ISOLATION must be inline or worker, got "${v}"`);
+  return v;
 }
 
 function region(env: Env): string {

@@ -98,6 +98,11 @@ export class RequestToolContext implements ToolContext {
     return this.rc.modern?.answers[key] as Record<string, unknown> | undefined;
   }
 
+  /** Every answer of this 2026-07-28 round (sent along to a worker, whose `inputResponse` reads them). */
+  inputResponses(): Readonly<Record<string, unknown>> {
+    return this.rc.modern?.answers ?? {};
+  }
+
   notifyListChanged(kind: 'tools' | 'resources' | 'prompts'): void {
     this.engine.notifyListChanged(this.rc.endpoint.id, kind);
   }

@@ -17,6 +17,8 @@ export const ErrorCode = {
   /** Transport-level errors carried as JSON-RPC errors (session missing, bad headers). */
   ConnectionClosed: -32000,
   RequestTimeout: -32001,
+  /** mcpd: the endpoint has too many calls in progress; `data.retryAfterMs` says when to retry. */
+  ServerBusy: -32050,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

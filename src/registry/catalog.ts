@@ -19,6 +19,8 @@ export interface Handler {
   readonly returnType: ReturnType | undefined;
   /** The bundle version the code came from (store-backed endpoints), for call records. */
   readonly bundleVersion?: string | undefined;
+  /** Where the code runs: `inline` (the daemon's thread; the default) or `worker`. */
+  readonly isolation?: 'inline' | 'worker';
 }
 
 export type Definition = Record<string, unknown> & { name: string };

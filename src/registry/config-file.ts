@@ -15,6 +15,8 @@ export interface ModuleLink {
   function_name: string;
   return_type?: 'text' | 'image' | 'embedded_resource';
   is_async?: boolean;
+  /** Per-function time limit (ms) at the worker isolation level. */
+  timeout_ms?: number;
 }
 
 export interface ModuleEntry {
@@ -27,6 +29,8 @@ export interface ModuleEntry {
   source?: string | null;
   /** Content-addressed version of the module's bundle, when it came from the blob store. */
   bundle_version?: string | null;
+  /** Where its code runs; the daemon's default when absent. */
+  isolation?: 'inline' | 'worker';
 }
 
 export type Item = Record<string, unknown>;
@@ -105,6 +109,10 @@ export function parseRegistry(value: unknown, origin: string): RegistryFile {
     for (const k of ['name', 'module_name', 'function_name']) {
       if (typeof l[k] !== 'string' || l[k] === '') fail(`${where}.${k} must be a non-empty string`);
     }
+    const timeout = l['timeout_ms'];
+    if (timeout !== undefined && (!Number.isInteger(timeout) || (timeout as number) < 1)) {
+      fail(`${where}.timeout_ms must be a positive integer (milliseconds)`);
+    }
     const rt = l['return_type'];
     if (rt !== undefined && rt !== null && (typeof rt !== 'string' || !RETURN_TYPES.has(rt))) {
       fail(`${where}.return_type must be text, image or embedded_resource`);
@@ -115,6 +123,9 @@ export function parseRegistry(value: unknown, origin: string): RegistryFile {
     if (typeof m['module_name'] !== 'string') fail(`modules[${i}].module_name must be a string`);
     if (m['setting'] !== undefined && m['setting'] !== null && !isObject(m['setting'])) {
       fail(`modules[${i}].setting must be an object`);
+    }
+    if (m['isolation'] !== undefined && m['isolation'] !== 'inline' && m['isolation'] !== 'worker') {
+      fail(`modules[${i}].isolation must be inline or worker`);
     }
     return { package_name: m['module_name'], ...m } as ModuleEntry;
   });

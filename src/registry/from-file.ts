@@ -1,6 +1,8 @@
 /** Builds an Endpoint from a parsed config file: definitions paired with the bundle code their links name. */
 import { dirname, resolve } from 'node:path';
 import { linkHandler } from '../bundles/link.js';
+import { workerLinkHandler } from '../bundles/worker-link.js';
+import type { WorkerPools } from '../execution/worker/pools.js';
 import { ConfigError } from '../config/errors.js';
 import type { Logger } from '../observability/logger.js';
 import {
@@ -19,6 +21,7 @@ export function endpointFromFile(
   file: RegistryFile,
   configPath: string,
   logger: Logger,
+  execution?: ExecutionOptions,
 ): Endpoint {
   const baseDir = dirname(resolve(configPath));
   return endpointFromRegistry(
@@ -27,6 +30,7 @@ export function endpointFromFile(
     (module, link) => resolve(baseDir, module?.source ?? module?.package_name ?? link.module_name),
     configPath,
     logger,
+    execution,
   );
 }
 
@@ -37,12 +41,20 @@ export type BundleDirOf = (module: ModuleEntry | undefined, link: ModuleLink) =>
  * Builds an Endpoint from a registry in the config-file shape, whatever it came from (a file, the store).
  * `origin` names the source in error messages.
  */
+export interface ExecutionOptions {
+  /** Isolation level of modules that do not name one. */
+  readonly isolation: 'inline' | 'worker';
+  /** Required for the `worker` level. */
+  readonly workers?: WorkerPools | undefined;
+}
+
 export function endpointFromRegistry(
   id: string,
   file: RegistryFile,
   bundleDirOf: BundleDirOf,
   origin: string,
   logger: Logger,
+  execution: ExecutionOptions = { isolation: 'inline' },
 ): Endpoint {
   const configPath = origin;
   const modules = new Map(file.modules.map((m) => [m.module_name, m]));
@@ -54,6 +66,10 @@ export function endpointFromRegistry(
       const link = typeof name === 'string' ? links.get(`${type}:${name}`) : undefined;
       if (!link) continue;
       const module = modules.get(link.module_name);
+      const level = module?.isolation ?? execution.isolation;
+      if (level === 'worker' && execution.workers) {
+        return workerLinkHandler(link, module, bundleDirOf(module, link), id, execution.workers);
+      }
       return linkHandler(link, module, bundleDirOf(module, link), logger);
     }
     return undefined;

@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/index.js';
 import { type Endpoint, emptyCatalog } from './catalog.js';
 import type { EndpointRegistry } from './endpoints.js';
-import { endpointFromRegistry } from './from-file.js';
+import { endpointFromRegistry, type ExecutionOptions } from './from-file.js';
 import { registryFromStore } from './from-store.js';
 
 export interface StoreEndpointsDeps {
@@ -23,6 +23,8 @@ export interface StoreEndpointsDeps {
   readonly fixed?: ReadonlySet<string>;
   /** Endpoints that exist even with nothing in the store (served with an empty catalog). */
   readonly always?: ReadonlySet<string>;
+  /** Isolation of tenant code (default inline) and the worker pools for the `worker` level. */
+  readonly execution?: ExecutionOptions;
 }
 
 export class StoreEndpoints {
@@ -84,6 +86,7 @@ export class StoreEndpoints {
       (_module, link) => folders.get(link.module_name) ?? missing,
       `store partition ${partition}`,
       this.deps.logger,
+      this.deps.execution,
     );
   }
 }

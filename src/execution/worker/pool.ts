@@ -1,0 +1,300 @@
+/**
+ * Bundle worker threads, one small pool per endpoint, so one tenant's code never shares a thread (or globals)
+ * with another's. A call is a message to a worker; the tool context stays in the daemon, and the worker's `ctx`
+ * methods come back as messages (progress, sampling, elicitation, roots, logs, notifications). The pool enforces:
+ * a per-call time limit (abort, then terminate the worker after a grace period), a memory limit per worker, a cap
+ * on concurrent calls per endpoint with a bounded queue, and containment: a worker that crashes, exits or is
+ * terminated fails only its own calls and is replaced on the next call.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../observability/logger.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ToolContext } from '../../sdk/types.js';
+import type { CtxOp, FromWorker, ToWorker, WireError } from './protocol.js';
+import { workerMain } from './worker-main.js';
+import { ExecutionError } from './errors.js';
+
+export interface PoolLimits {
+  /** Worker threads per endpoint. */
+  readonly threads: number;
+  /** Calls running at once per endpoint; more wait in the queue. */
+  readonly maxConcurrent: number;
+  /** Calls waiting per endpoint; more are refused with -32050 ServerBusy. */
+  readonly maxQueued: number;
+  /** Per-call time limit (ms), unless the function sets its own. */
+  readonly timeoutMs: number;
+  /** After an abort, how long a call may take to stop before its worker is terminated. */
+  readonly graceMs: number;
+  /** Old-generation heap per worker. */
+  readonly memoryMb: number;
+  /** Largest result a call may return (bytes of JSON). */
+  readonly maxResultBytes: number;
+  /** Idle workers are stopped after this long. */
+  readonly idleMs: number;
+}
+
+export interface WorkerCall {
+  readonly file: string;
+  readonly className: string | undefined;
+  readonly fn: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly args: Record<string, unknown>;
+  readonly timeoutMs?: number | undefined;
+}
+
+interface Running {
+  readonly ctx: ToolContext;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+  readonly thread: Thread;
+  /**
+   * An error raised in the daemon by a ctx method (InputRequired, a missing capability): rethrown as is when the
+   * bundle lets it propagate.
+   */
+  thrown?: Error;
+  /** The call's outcome decided by the daemon (a timeout), whatever the worker answers. */
+  forced?: Error;
+  timer?: NodeJS.Timeout;
+  grace?: NodeJS.Timeout;
+  onAbort?: () => void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  load: number;
+  dead: boolean;
+}
+
+const SOURCE = `(${workerMain.toString()})()`;
+
+export class EndpointWorkers {
+  private readonly threads: Thread[] = [];
+  private readonly running = new Map<number, Running>();
+  private readonly queue: (() => void)[] = [];
+  private active = 0;
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly endpointId: string,
+    private readonly limits: PoolLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  run(call: WorkerCall, ctx: ToolContext): Promise<unknown> {
+    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+    if (this.active < this.limits.maxConcurrent) return this.start(call, ctx);
+    if (this.queue.length >= this.limits.maxQueued) {
+      // A protocol error (not a tool failure): the client should retry later, as with HTTP 429.
+      return Promise.reject(
+        Object.assign(new Error(`Too many calls in progress on endpoint ${this.endpointId}; retry later`), {
+          code: ErrorCode.ServerBusy,
+          data: { retryAfterMs: 1000 },
+        }),
+      );
+    }
+    return new Promise<void>((resolve) => this.queue.push(resolve)).then(() => this.start(call, ctx));
+  }
+
+  /** Stops every worker; calls still running fail. */
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    await Promise.all(this.threads.map((t) => this.kill(t, 'the daemon is shutting down')));
+  }
+
+  private start(call: WorkerCall, ctx: ToolContext): Promise<unknown> {
+    this.active++;
+    clearTimeout(this.idleTimer);
+    const thread = this.pick();
+    const id = ++this.nextId;
+    thread.load++;
+    return new Promise<unknown>((resolve, reject) => {
+      const r: Running = { ctx, resolve, reject, thread };
+      this.running.set(id, r);
+      const timeoutMs = call.timeoutMs ?? this.limits.timeoutMs;
+      r.timer = setTimeout(
+        () => this.abort(id, `The call took longer than ${timeoutMs} ms`, true),
+        timeoutMs,
+      );
+      r.onAbort = () => this.abort(id, 'The request was cancelled', false);
+      ctx.signal.addEventListener('abort', r.onAbort, { once: true });
+      const message: ToWorker = {
+        t: 'call',
+        id,
+        file: call.file,
+        className: call.className,
+        fn: call.fn,
+        settings: call.settings,
+        args: call.args,
+        info: {
+          endpointId: ctx.endpointId,
+          requestId: ctx.requestId,
+          clientCapabilities: ctx.clientCapabilities,
+          inputResponses:
+            (ctx as { inputResponses?: () => Readonly<Record<string, unknown>> }).inputResponses?.() ?? {},
+        },
+        maxResultBytes: this.limits.maxResultBytes,
+      };
+      try {
+        thread.worker.postMessage(message);
+      } catch (err) {
+        this.finish(
+          id,
+          new ExecutionError(
+            'MCPD_EXEC_INVALID',
+            `Arguments cannot be sent to the worker: ${(err as Error).message}`,
+          ),
+        );
+      }
+    });
+  }
+
+  private pick(): Thread {
+    const alive = this.threads.filter((t) => !t.dead);
+    if (alive.length < this.limits.threads) return this.spawn();
+    return alive.reduce((a, b) => (b.load < a.load ? b : a));
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(SOURCE, {
+      eval: true,
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: 16 },
+      // Bundle output never reaches the daemon's stdout (the stdio transport's channel): it goes to the log.
+      stdout: true,
+      stderr: true,
+    });
+    worker.unref();
+    const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) =>
+      this.logger.info(
+        { endpoint: this.endpointId, stream, output: chunk.toString('utf8').slice(0, 2000) },
+        'bundle output',
+      );
+    worker.stdout.on('data', forward('stdout'));
+    worker.stderr.on('data', forward('stderr'));
+    const thread: Thread = { worker, load: 0, dead: false };
+    this.threads.push(thread);
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => {
+      const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.logger.warn({ err, endpoint: this.endpointId }, 'bundle worker failed');
+      this.bury(thread, oom ? 'The tool ran out of memory' : 'The tool crashed its worker');
+    });
+    worker.on('exit', (code) => this.bury(thread, `The tool's worker exited (code ${code})`));
+    return thread;
+  }
+
+  private onMessage(m: FromWorker): void {
+    const r = this.running.get(m.id);
+    if (!r) return;
+    if (m.t === 'done') {
+      if (r.forced) return this.finish(m.id, r.forced);
+      if (m.ok) return this.finish(m.id, undefined, m.value);
+      const propagated = r.thrown && r.thrown.message === m.error?.message ? r.thrown : undefined;
+      return this.finish(m.id, propagated ?? fromWire(m.error));
+    }
+    void this.ctxCall(r, m.op, m.args).then(
+      (value) => {
+        if (m.rid !== undefined) this.reply(r.thread, { t: 'reply', rid: m.rid, ok: true, value });
+      },
+      (err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        r.thrown ??= e;
+        if (m.rid !== undefined)
+          this.reply(r.thread, { t: 'reply', rid: m.rid, ok: false, error: toWire(e) });
+      },
+    );
+  }
+
+  private ctxCall(r: Running, op: CtxOp, args: unknown[]): Promise<unknown> {
+    const ctx = r.ctx as unknown as Record<string, (...a: unknown[]) => unknown>;
+    try {
+      return Promise.resolve(ctx[op]!(...args));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private reply(thread: Thread, message: ToWorker): void {
+    if (thread.dead) return;
+    try {
+      thread.worker.postMessage(message);
+    } catch (err) {
+      this.logger.warn({ err, endpoint: this.endpointId }, 'could not answer a bundle worker');
+    }
+  }
+
+  /** Aborts a call; when it does not stop within the grace period, its worker is terminated. */
+  private abort(id: number, reason: string, timedOut: boolean): void {
+    const r = this.running.get(id);
+    if (!r || r.grace) return;
+    this.reply(r.thread, { t: 'abort', id, reason });
+    if (timedOut) r.forced = new ExecutionError('MCPD_EXEC_TIMEOUT', reason);
+    r.grace = setTimeout(() => {
+      if (!this.running.has(id)) return;
+      this.logger.warn(
+        { endpoint: this.endpointId },
+        'a bundle call ignored its abort signal; terminating its worker',
+      );
+      void this.kill(r.thread, timedOut ? reason : 'The call did not stop after it was cancelled');
+    }, this.limits.graceMs);
+  }
+
+  private async kill(thread: Thread, reason: string): Promise<void> {
+    this.bury(thread, reason);
+    await thread.worker.terminate();
+  }
+
+  /** A worker is gone: its calls fail with `reason`, and the next call starts a fresh one. */
+  private bury(thread: Thread, reason: string): void {
+    if (thread.dead) return;
+    thread.dead = true;
+    const i = this.threads.indexOf(thread);
+    if (i >= 0) this.threads.splice(i, 1);
+    for (const [id, r] of this.running) {
+      if (r.thread === thread) this.finish(id, r.forced ?? new ExecutionError('MCPD_EXEC_CRASHED', reason));
+    }
+  }
+
+  private finish(id: number, error: Error | undefined, value?: unknown): void {
+    const r = this.running.get(id);
+    if (!r) return;
+    this.running.delete(id);
+    clearTimeout(r.timer);
+    clearTimeout(r.grace);
+    if (r.onAbort) r.ctx.signal.removeEventListener('abort', r.onAbort);
+    r.thread.load--;
+    this.active--;
+    this.queue.shift()?.();
+    if (this.active === 0 && this.queue.length === 0) this.scheduleIdle();
+    if (error) r.reject(error);
+    else r.resolve(value);
+  }
+
+  private scheduleIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.active === 0) for (const t of [...this.threads]) void this.kill(t, 'idle');
+    }, this.limits.idleMs);
+    this.idleTimer.unref();
+  }
+}
+
+function toWire(err: Error): WireError {
+  const e = err as Error & { code?: unknown; data?: unknown };
+  const out: WireError = { name: e.name, message: e.message };
+  if (typeof e.code === 'number') out.code = e.code;
+  if (e.data !== undefined) out.data = e.data;
+  return out;
+}
+
+/** A bundle's error as the daemon sees it: its message, and its numeric code when it chose one. */
+function fromWire(e: WireError | undefined): Error {
+  const err = new Error(e?.message ?? 'The tool failed');
+  if (e?.code !== undefined) Object.assign(err, { code: e.code });
+  if (e?.data !== undefined) Object.assign(err, { data: e.data });
+  return err;
+}

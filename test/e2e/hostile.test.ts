@@ -1,0 +1,177 @@
+/**
+ * Hostile tool code at the `worker` isolation level: a throw, an endless loop, a memory hog, process.exit, a crash
+ * outside any call, a 50 MB result, a result that cannot cross threads, a call that ignores cancellation. Each gets
+ * a clear error for that call only; another endpoint keeps answering meanwhile; the worker is replaced; every call
+ * is recorded. The tool context (logs, progress, sampling, elicitation in both eras) works across the thread.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CreateMessageRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { DEPLOY, graphql, greeter, zipOf } from './support.js';
+
+const HOSTILE = fileURLToPath(new URL('../fixtures/bundles/hostile/mcp.json', import.meta.url));
+
+type CallReply = {
+  result?: { content: { text: string }[]; isError?: boolean };
+  error?: { code: number; message: string };
+};
+const call = (url: string, endpoint: string, name: string, args: Record<string, unknown> = {}) =>
+  fetch(`${url}/${endpoint}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  }).then((r) => r.json() as Promise<CallReply>);
+const text = (r: CallReply) => r.result?.content[0]?.text ?? '';
+
+let d: RunningDaemon;
+beforeAll(async () => {
+  d = await startDaemon(
+    { MCPD_WORKER_MEMORY_MB: '48', MCPD_ABORT_GRACE_MS: '300', MCPD_RECORD_DURABLE_ANSWERS: 'true' },
+    HOSTILE,
+  );
+  const deployed = await graphql(d.url, 'bystander', DEPLOY, { zip: await zipOf(greeter('Still here')) });
+  expect(deployed.errors).toBeUndefined();
+});
+afterAll(async () => d.close());
+
+describe('hostile tool code in workers', () => {
+  it('runs ordinary code with its settings', async () => {
+    expect(text(await call(d.url, 'default', 'ok', { text: 'hi' }))).toBe('ok hi from default (set)');
+  });
+
+  it.each([
+    ['boom', /^kaboom$/],
+    ['loop', /took longer than 500 ms/],
+    ['hog', /ran out of memory/],
+    ['exit', /worker exited \(code 3\)/],
+    ['huge', /result is too large/],
+    ['asyncCrash', /crashed its worker/],
+    ['unclonable', /^The result cannot be sent back to the daemon: .*could not be cloned/],
+  ])('%s fails that call only, and the endpoint and its neighbours keep serving', async (name, message) => {
+    const during = call(d.url, 'bystander', 'greet', { name: 'Bo' });
+    const reply = await call(d.url, 'default', name);
+    expect(reply.result?.isError).toBe(true);
+    expect(text(reply)).toMatch(message);
+    expect(text(reply)).not.toMatch(/\/tmp\/|\/work\/|node_modules|\n\s+at /);
+    expect(text(await during)).toBe('Still here, Bo!');
+    expect(text(await call(d.url, 'default', 'ok', { text: 'again' }))).toBe('ok again from default (set)');
+  });
+
+  it('keeps a bundle protocol error a protocol error', async () => {
+    const reply = await call(d.url, 'default', 'protocolError');
+    expect(reply.error).toMatchObject({ code: -32602, message: 'bad input, says the tool' });
+  });
+
+  it('terminates a worker whose call ignores its timeout, and replaces it', async () => {
+    const reply = await call(d.url, 'default', 'stubborn');
+    expect(text(reply)).toMatch(/took longer than 600 ms/);
+    expect(text(await call(d.url, 'default', 'ok', { text: 'after' }))).toBe('ok after from default (set)');
+  });
+
+  it('records every one of those calls, with its outcome', async () => {
+    const calls = (await d.daemon.store.calls.list('default', { limit: 500 })).items;
+    const byName = (n: string) => calls.filter((c) => c.name === n);
+    expect(byName('boom')[0]).toMatchObject({ status: 'failed', notes: 'kaboom', isolation: 'worker' });
+    expect(byName('loop')[0]?.notes).toMatch(/took longer than 500 ms/);
+    expect(byName('hog')[0]?.notes).toMatch(/ran out of memory/);
+    expect(byName('ok').every((c) => c.status === 'completed')).toBe(true);
+    expect(calls.filter((c) => c.status === 'in_process')).toEqual([]);
+  });
+});
+
+describe('the tool context across the thread', () => {
+  it('carries logs, progress, sampling and cancellation in the handshake era', async () => {
+    const client = new Client({ name: 'worker-ctx', version: '1' }, { capabilities: { sampling: {} } });
+    const logs: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.data));
+    client.setRequestHandler(CreateMessageRequestSchema, () => ({
+      role: 'assistant',
+      model: 'test',
+      content: { type: 'text', text: 'pong' },
+    }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/default/mcp`)));
+    await client.setLoggingLevel('info');
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'chatty', arguments: {} }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    expect((result.content as { text: string }[])[0]?.text).toBe('model said: pong');
+    expect(logs).toContain('hello from a worker');
+    expect(progress).toEqual([1]);
+
+    const controller = new AbortController();
+    const pending = client.callTool({ name: 'polite', arguments: {} }, undefined, {
+      signal: controller.signal,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort('changed my mind');
+    await expect(pending).rejects.toThrow();
+    expect((await client.callTool({ name: 'ok', arguments: { text: 'x' } })).isError).toBeFalsy();
+    await client.close();
+  });
+
+  it('turns elicitation into an InputRequiredResult and back in 2026-07-28', async () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+      'io.modelcontextprotocol/clientInfo': { name: 'modern', version: '1' },
+    };
+    const send = (params: Record<string, unknown>) =>
+      fetch(`${d.url}/default/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'ask',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params }),
+      }).then((r) => r.json() as Promise<{ result: Record<string, unknown> }>);
+    const first = await send({ name: 'ask', arguments: {}, _meta: meta });
+    expect(first.result['resultType']).toBe('input_required');
+    const inputs = first.result['inputRequests'] as Record<string, unknown>;
+    const key = Object.keys(inputs)[0] as string;
+    const second = await send({
+      name: 'ask',
+      arguments: {},
+      _meta: meta,
+      inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } },
+      requestState: first.result['requestState'],
+    });
+    expect(second.result).toMatchObject({
+      resultType: 'complete',
+      content: [{ type: 'text', text: 'hello Ada' }],
+    });
+  });
+});
+
+describe('the per-endpoint concurrency cap', () => {
+  it('queues calls up to the limit, then refuses with -32050 and a retry hint', async () => {
+    const small = await startDaemon(
+      { MCPD_MAX_CONCURRENT: '1', MCPD_MAX_QUEUED: '1', MCPD_CALL_TIMEOUT_MS: '800' },
+      HOSTILE,
+    );
+    try {
+      const running = call(small.url, 'default', 'polite');
+      const queued = call(small.url, 'default', 'ok', { text: 'queued' });
+      await new Promise((r) => setTimeout(r, 100));
+      const refused = await call(small.url, 'default', 'ok', { text: 'refused' });
+      expect(refused.error).toMatchObject({
+        code: -32050,
+        message: 'Too many calls in progress on endpoint default; retry later',
+        data: { retryAfterMs: 1000 },
+      });
+      expect(text(await running)).toMatch(/took longer than 800 ms/);
+      expect(text(await queued)).toBe('ok queued from default (set)');
+    } finally {
+      await small.close();
+    }
+  });
+});
