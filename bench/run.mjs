@@ -87,10 +87,26 @@ function startHttp(args, env = {}) {
   });
 }
 
-/** mcpd on the demo config, with a fresh data dir; call recording (SQLite) on unless `record` is false. */
-async function mcpdHttp(record = true) {
+/** The demo config with its module at the `worker` isolation level. */
+function workerDemo() {
+  const config = JSON.parse(readFileSync(DEMO, 'utf8'));
+  for (const m of config.modules) {
+    m.isolation = 'worker';
+    m.source = here(`../examples/demo/${m.source}`);
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'mcp.json');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+/**
+ * mcpd on the demo config, with a fresh data dir; call recording (SQLite) on unless `record` is false; bundle code
+ * inline, or in worker threads with `worker`.
+ */
+async function mcpdHttp(record = true, worker = false) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
-  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', DEMO, '--data-dir', dataDir], {
+  const config = worker ? workerDemo() : DEMO;
+  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', config, '--data-dir', dataDir], {
     env: { ...process.env, LOG_LEVEL: 'info', MCPD_RECORD_CALLS: String(record) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -327,23 +343,25 @@ console.log(
 );
 
 if (want('http')) {
-  const [bare, mcpd, recorded, sdk, modern, sdk2] = await httpCompare([
+  const [bare, mcpd, recorded, worker, sdk, modern, sdk2] = await httpCompare([
     await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
     await httpTarget('mcpd', () => mcpdHttp(false), 'session'),
     await httpTarget('mcpd recorded', () => mcpdHttp(true), 'session'),
+    await httpTarget('mcpd worker+rec', () => mcpdHttp(true, true), 'session'),
     await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
     await httpTarget('mcpd 2026', () => mcpdHttp(false), 'modern'),
     await httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
-  results.http = { bare, mcpd, recorded, sdk, modern, sdk2 };
+  results.http = { bare, mcpd, recorded, worker, sdk, modern, sdk2 };
   console.log(
     `HTTP tools/call echo, 32 connections, ${opts.tool ?? 'autocannon'} (median of ${ROUNDS} interleaved rounds)`,
   );
   console.log(
     '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers;\n' +
-      '   mcpd and mcpd 2026 with call recording off, mcpd recorded with every call recorded in SQLite)',
+      '   mcpd and mcpd 2026: inline code, call recording off; mcpd recorded: every call recorded in SQLite;\n' +
+      '   mcpd worker+rec: code in worker threads and every call recorded)',
   );
-  for (const r of [bare, mcpd, recorded, sdk, modern, sdk2]) {
+  for (const r of [bare, mcpd, recorded, worker, sdk, modern, sdk2]) {
     console.log(
       `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`,
     );
@@ -355,7 +373,10 @@ if (want('http')) {
     `  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%); mcpd 2026/SDK v2: ${fmt(modern.rps / sdk2.rps, 1)}x`,
   );
   console.log(
-    `  mcpd recorded/bare: ${fmt((recorded.rps / bare.rps) * 100, 1)}% req/s; cost of recording: ${fmt((1 - recorded.rps / mcpd.rps) * 100, 1)}% of mcpd's req/s\n`,
+    `  mcpd recorded/bare: ${fmt((recorded.rps / bare.rps) * 100, 1)}% req/s; cost of recording: ${fmt((1 - recorded.rps / mcpd.rps) * 100, 1)}% of mcpd's req/s`,
+  );
+  console.log(
+    `  mcpd worker+rec/bare: ${fmt((worker.rps / bare.rps) * 100, 1)}% req/s (target >= 55%); cost of the worker level: ${fmt((1 - worker.rps / recorded.rps) * 100, 1)}% of recorded inline req/s\n`,
   );
 }
 

@@ -24,11 +24,17 @@ import {
 } from './index.js';
 import { type Database, type DriverName, openDatabase, type SqlValue } from './sqlite-driver.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
+import { SqliteCallWriter } from './sqlite-writer.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
   readonly path: string;
   readonly driver?: DriverName;
+  /**
+   * Write call records from a thread of their own (default: yes for a file). Keeps recording off the event loop;
+   * `:memory:` databases cannot be shared with a thread and always write in place.
+   */
+  readonly writerThread?: boolean;
 }
 
 type TableName = keyof typeof SORT_KEYS;
@@ -38,12 +44,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
   const db = openDatabase(options.path, options.driver);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   migrate(db);
+  const calls = sqliteTable<FunctionCallRecord>(db, 'calls');
+  let writer: SqliteCallWriter | undefined;
+  if (options.path !== ':memory:' && options.writerThread !== false) {
+    const inPlace = calls.putMany.bind(calls);
+    calls.putMany = (records) => {
+      writer ??= new SqliteCallWriter(options.path, db.driver);
+      return records.length === 0 ? inPlace(records) : writer.putMany(records);
+    };
+  }
   return {
     kind: 'sqlite',
     driver: db.driver,
     modules: sqliteTable<ModuleRecord>(db, 'modules'),
     functions: sqliteTable<FunctionRecord>(db, 'functions'),
-    calls: sqliteTable<FunctionCallRecord>(db, 'calls'),
+    calls,
     settings: sqliteTable<SettingRecord>(db, 'settings'),
     async markInterrupted(instanceId, note) {
       const now = new Date().toISOString();
@@ -57,9 +72,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
       return Number(r.changes);
     },
     init: () => Promise.resolve(),
-    close: () => {
+    close: async () => {
+      await writer?.close();
       db.close();
-      return Promise.resolve();
     },
   };
 }
