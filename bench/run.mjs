@@ -107,7 +107,7 @@ async function mcpdHttp(record = true, worker = false) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
   const config = worker ? workerDemo() : DEMO;
   const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', config, '--data-dir', dataDir], {
-    env: { ...process.env, LOG_LEVEL: 'info', MCPD_RECORD_CALLS: String(record) },
+    env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCPD_RECORD_CALLS: String(record) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -419,7 +419,7 @@ async function mcpdStore(endpoints, tools) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
   const names = await seedRegistry(dataDir, endpoints, tools);
   const child = spawn(node, [MCPD, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, LOG_LEVEL: 'info', MCP_CONFIG_FILE: '' },
+    env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCP_CONFIG_FILE: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const url = await new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 export function startDaemon(args = [], env = {}) {
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', ...env },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   return new Promise((resolve, reject) => {

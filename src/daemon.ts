@@ -16,6 +16,11 @@ import type { Engine } from './engine/engine.js';
 import { registerGraphql } from './graphql/plugin.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildApp } from './http/app.js';
+import { createAuthGuard } from './http/auth-guard.js';
+import { registerAuthRoutes } from './http/auth-routes.js';
+import { type Auth, createAuth } from './auth/create-auth.js';
+import { LoginRateLimiter } from './auth/rate-limit.js';
+import { StoreApiKeys } from './auth/store-api-keys.js';
 import { WorkerPools } from './execution/worker/pools.js';
 import type { Logger } from './observability/logger.js';
 import { EndpointRegistry } from './registry/endpoints.js';
@@ -34,6 +39,8 @@ export interface Daemon {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly endpoints: StoreEndpoints;
+  /** Set unless the daemon runs open (AUTH_PROVIDER=none on loopback). */
+  readonly auth: Auth | undefined;
   /** Listens on the configured host and port; resolves to the base URL. */
   listen(): Promise<string>;
   /** Re-reads the config file; sessions get list_changed for what changed. */
@@ -74,6 +81,8 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     engine.recorder = recorder;
   }
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
+  const apiKeys = new StoreApiKeys(store);
+  const auth = config.open ? undefined : await createAuth(config.auth, { dataDir: config.dataDir, apiKeys });
   const app = buildApp({
     config,
     engine,
@@ -81,6 +90,15 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     sessions,
     logger,
     ensureEndpoint: (id) => endpoints.ensure(id),
+    ...(auth
+      ? {
+          guard: createAuthGuard({
+            authenticator: auth.authenticator,
+            publicUrl: config.auth.publicUrl,
+            logger,
+          }),
+        }
+      : {}),
     health: () => ({
       workers: workers.threads,
       ...(recorder ? { calls: { ...recorder.stats } } : {}),
@@ -88,6 +106,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   });
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
+  if (auth) registerAuthRoutes(app, { auth, config: config.auth, limiter: new LoginRateLimiter() });
   await registerGraphql(app, {
     store,
     blobs,
@@ -95,6 +114,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     deploy,
     logger,
     graphiql: config.graphiql,
+    apiKeys,
   });
   registerAdminRoutes(app, {
     registry,
@@ -116,6 +136,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     store,
     blobs,
     endpoints,
+    auth,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       return address;

@@ -8,6 +8,17 @@ export async function runServe(config: Config): Promise<number> {
   const daemon = await createDaemon(config, logger);
   const url = await daemon.listen();
   logger.info({ url, config: config.configFile ?? null }, `mcpd listening on ${url}`);
+  const generated = daemon.auth?.generatedAdminToken;
+  if (generated) {
+    // Where the token is, never the token itself.
+    logger.warn(
+      { path: generated.path },
+      `No auth provider is configured: requests need the admin token kept in ${generated.path} ` +
+        '(Authorization: Bearer <token>). Set AUTH_PROVIDER (local, cognito, oidc) or ADMIN_STATIC_TOKEN, ' +
+        'or AUTH_PROVIDER=none to run open on loopback.',
+    );
+  }
+  if (config.open) logger.warn('AUTH_PROVIDER=none: no authentication (loopback only)');
   process.on('SIGHUP', () => {
     daemon.reload().then(
       () => logger.info('config reloaded'),

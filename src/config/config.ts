@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { type AuthConfig, loadAuthConfig } from '../auth/config.js';
 import type { PoolLimits } from '../execution/worker/pool.js';
 import type { LoggerLevel } from '../observability/logger.js';
 import { ConfigError } from './errors.js';
@@ -16,7 +17,13 @@ export interface Config {
   readonly port: number;
   readonly configFile: string | undefined;
   readonly dataDir: string;
-  readonly authProvider: 'none';
+  /** Token providers and settings (src/auth). */
+  readonly auth: AuthConfig;
+  /**
+   * No authentication at all: only with `AUTH_PROVIDER=none` said explicitly and no ADMIN_STATIC_TOKEN, and only on
+   * a loopback address. With nothing configured, the daemon requires a token (a generated admin token at first).
+   */
+  readonly open: boolean;
   /** Host header names accepted on HTTP requests (DNS-rebinding protection); empty means any. */
   readonly allowedHosts: readonly string[];
   /** Origin header values accepted (browser requests); empty means same-host origins only. */
@@ -93,13 +100,10 @@ export function isLoopback(host: string): boolean {
 export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Readonly<Config> {
   const host = flags.host ?? nonEmpty(env['HOST']) ?? '127.0.0.1';
   const port = int('port', flags.port ?? nonEmpty(env['PORT']) ?? '8000', 0, 65535);
-  const auth = (env['AUTH_PROVIDER'] ?? 'none').toLowerCase();
-  if (auth !== 'none') {
-    throw new ConfigError(
-      `AUTH_PROVIDER=${auth} is not available in this version; only AUTH_PROVIDER=none is supported`,
-    );
-  }
-  if (mode === 'serve' && !isLoopback(host)) {
+  const auth = loadAuthConfig(env);
+  const open =
+    (env['AUTH_PROVIDER'] ?? '').trim().toLowerCase() === 'none' && auth.adminStaticToken === undefined;
+  if (mode === 'serve' && open && !isLoopback(host)) {
     throw new ConfigError(
       `Refusing to listen on ${host} with AUTH_PROVIDER=none: anyone who can reach it could call every tool. ` +
         'Bind to 127.0.0.1 (the default) or configure an auth provider.',
@@ -116,7 +120,8 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     port,
     configFile: configFile ? resolve(configFile) : undefined,
     dataDir,
-    authProvider: 'none' as const,
+    auth,
+    open,
     allowedHosts: Object.freeze(list(env['MCPD_ALLOWED_HOSTS'])),
     allowedOrigins: Object.freeze(list(env['MCPD_ALLOWED_ORIGINS'])),
     stateless: bool('MCPD_STATELESS', env['MCPD_STATELESS']),

@@ -5,7 +5,7 @@
  */
 import type { GraphQLError } from 'graphql';
 
-export type ManagementCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE';
+export type ManagementCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'FORBIDDEN';
 
 export class ManagementError extends Error {
   override readonly name = 'ManagementError';

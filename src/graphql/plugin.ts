@@ -14,6 +14,9 @@ import { registerGraphiql } from './graphiql.js';
 import { formatError } from './errors.js';
 import { createLoaders, type ManagementContext, resolvers } from './resolvers.js';
 import { schema } from './schema.js';
+import { guardResolvers } from './authz.js';
+import type { ApiKeyDirectory } from '../auth/api-keys.js';
+import { principalOf } from '../http/auth-guard.js';
 import { partitionOf } from './shape.js';
 
 export interface ManagementDeps {
@@ -23,6 +26,7 @@ export interface ManagementDeps {
   readonly deploy: (req: DeployRequest) => Promise<DeployResult>;
   readonly logger: Logger;
   readonly graphiql: boolean;
+  readonly apiKeys?: ApiKeyDirectory;
 }
 
 const PART_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -64,13 +68,14 @@ export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps
     });
     await scope.register(mercurius, {
       schema,
-      resolvers: resolvers as never,
+      resolvers: guardResolvers(resolvers) as never,
       path: '/:endpointId/mcp_core_graphql',
       graphiql: false,
       jit: 1,
       context: (req: FastifyRequest): ManagementContext => {
         const { endpointId, partId } = idsOf(req);
         const partition = partitionOf(endpointId, partId || undefined);
+        const principal = principalOf(req);
         return {
           partition,
           store: deps.store,
@@ -78,6 +83,8 @@ export async function registerGraphql(app: FastifyInstance, deps: ManagementDeps
           refresh: deps.refresh,
           deploy: deps.deploy,
           loaders: createLoaders(deps.store, partition),
+          ...(principal ? { principal } : {}),
+          ...(deps.apiKeys ? { apiKeys: deps.apiKeys } : {}),
         };
       },
       errorFormatter: (execution) => {

@@ -12,12 +12,17 @@ import { parseRegistry } from '../registry/config-file.js';
 import { functionRows } from '../registry/manifest.js';
 import type { Audit, FunctionCallRecord, ListFilter, ModuleRecord, Store, Table } from '../store/index.js';
 import { CALL_UUID, readContent, writeContent } from '../calls/content-store.js';
+import { type ApiKeyDirectory, type ApiKeyRecord, createApiKey } from '../auth/api-keys.js';
+import { isRole, type Principal } from '../auth/principal.js';
 import { ManagementError } from './errors.js';
 import { JSONScalar } from './json-scalar.js';
 import { toGraphql } from './shape.js';
 
 export interface ManagementContext {
   readonly partition: string;
+  /** Who asks (absent when the daemon runs open). */
+  readonly principal?: Principal;
+  readonly apiKeys?: ApiKeyDirectory;
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly refresh: (partition: string) => Promise<void>;
@@ -116,10 +121,30 @@ async function contentFields(
   return { content: null, content_in_s3: false };
 }
 
+function keysOf(ctx: ManagementContext): ApiKeyDirectory {
+  if (!ctx.apiKeys) throw new ManagementError('UNAVAILABLE', 'API keys are not enabled');
+  return ctx.apiKeys;
+}
+
+const apiKeyShape = (r: ApiKeyRecord) => ({
+  id: r.id,
+  endpointId: r.endpointId,
+  role: r.role,
+  label: r.label ?? null,
+  createdAt: r.created_at,
+  createdBy: r.created_by ?? null,
+  expiresAt: r.expires_at ?? null,
+  revokedAt: r.revoked_at ?? null,
+});
+
 export const resolvers = {
   JSON: JSONScalar,
   Query: {
     ping: () => 'pong',
+    apiKeyList: async (_: unknown, _a: Args, ctx: ManagementContext) => {
+      const endpointId = ctx.partition.split('#')[0] ?? '';
+      return (await keysOf(ctx).list(endpointId)).map(apiKeyShape);
+    },
     mcpFunction: (_: unknown, a: Args, ctx: ManagementContext) => one(ctx.store.functions, ctx, a['name']),
     mcpFunctionList: (_: unknown, a: Args, ctx: ManagementContext) =>
       listPage(
@@ -337,6 +362,31 @@ export const resolvers = {
       for (const r of rows) await ctx.store.functions.put(r);
       await ctx.refresh(ctx.partition);
       return { ok: true, message: `Loaded ${rows.length} functions into module ${moduleName}` };
+    },
+    createApiKey: async (_: unknown, a: Args, ctx: ManagementContext) => {
+      const role = str(a['role']);
+      if (!isRole(role)) throw new ManagementError('BAD_USER_INPUT', 'role must be caller, editor or admin');
+      const expires = str(a['expiresAt']);
+      const expiresAt = expires === undefined ? undefined : new Date(expires);
+      if (expiresAt && Number.isNaN(expiresAt.getTime())) {
+        throw new ManagementError('BAD_USER_INPUT', 'expiresAt must be an ISO-8601 date');
+      }
+      const label = str(a['label']);
+      const created = await createApiKey(keysOf(ctx), {
+        endpointId: ctx.partition.split('#')[0] ?? '',
+        role,
+        ...(label ? { label } : {}),
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(ctx.principal ? { createdBy: ctx.principal.id } : {}),
+      });
+      return { key: created.key, apiKey: apiKeyShape(created.record) };
+    },
+    revokeApiKey: async (_: unknown, a: Args, ctx: ManagementContext) => {
+      const id = String(a['id']);
+      const record = await keysOf(ctx).get(id);
+      // A key of another endpoint is answered like one that does not exist.
+      if (!record || record.endpointId !== (ctx.partition.split('#')[0] ?? '')) return { ok: false };
+      return { ok: await keysOf(ctx).revoke(id, new Date().toISOString()) };
     },
     deployBundle: async (_: unknown, a: Args, ctx: ManagementContext) => {
       const zip = Buffer.from(String(a['zipBase64'] ?? ''), 'base64');

@@ -108,8 +108,27 @@ export const schema = /* GraphQL */ `
     nextCursor: String
   }
 
+  "An API key as shown to admins (never its secret)."
+  type ApiKey {
+    id: String!
+    endpointId: String!
+    role: String!
+    label: String
+    createdAt: String!
+    createdBy: String
+    expiresAt: String
+    revokedAt: String
+  }
+  type CreatedApiKey {
+    "The key itself: shown this once, never stored."
+    key: String!
+    apiKey: ApiKey!
+  }
+
   type Query {
     ping: String!
+    "This endpoint's API keys (admins)."
+    apiKeyList: [ApiKey!]!
     mcpFunction(name: String!): McpFunction
     mcpFunctionList(
       pageNumber: Int
@@ -223,6 +242,9 @@ export const schema = /* GraphQL */ `
       variables: JSON
       updatedBy: String!
     ): LoadPayload
+    "Creates an API key for this endpoint with a role (caller, editor, admin); the key is in the answer only."
+    createApiKey(role: String!, label: String, expiresAt: String): CreatedApiKey
+    revokeApiKey(id: String!): DeletePayload
     "Uploads a bundle (a zip, base64) and registers its manifest (mcp.json inside, or the one given)."
     deployBundle(zipBase64: String!, packageName: String, manifest: JSON, updatedBy: String!): DeployPayload
   }

@@ -3,7 +3,12 @@
  * Bodies reach the transports as raw strings so that malformed JSON is answered with JSON-RPC -32700.
  */
 import { createServer } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
@@ -24,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   /** Loads an endpoint this instance has not served yet (from the store); resolves when known or absent. */
   ensureEndpoint?: (endpointId: string) => Promise<unknown>;
+  /** Authentication and authorization of every request (absent when the daemon runs open). */
+  guard?: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   /** Extra figures for /health (counts only: no tenant or user names). */
   health?: () => Record<string, unknown>;
 }
@@ -36,16 +43,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     allowedOrigins: config.allowedOrigins,
   });
   const streams = { keepAliveMs: config.keepAliveMs, sseRetryMs: config.sseRetryMs };
-  const fastPath = config.stateless
-    ? undefined
-    : streamableFastPath({
-        engine,
-        endpoints: registry,
-        sessions,
-        hostOrigin,
-        bodyLimitBytes: config.bodyLimitBytes,
-        ...streams,
-      });
+  // The fast path serves session POSTs before Fastify's hooks: only where no hook has to authenticate them.
+  const fastPath =
+    config.stateless || deps.guard
+      ? undefined
+      : streamableFastPath({
+          engine,
+          endpoints: registry,
+          sessions,
+          hostOrigin,
+          bodyLimitBytes: config.bodyLimitBytes,
+          ...streams,
+        });
   const app = Fastify({
     // Session-bound Streamable HTTP POSTs are served before Fastify routing (see streamable-fast-path.ts).
     serverFactory: (handler) => {
@@ -71,6 +80,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', hostOriginGuard(hostOrigin));
+  if (deps.guard) {
+    app.decorateRequest('principal', undefined);
+    app.addHook('onRequest', deps.guard);
+  }
   const ensure = deps.ensureEndpoint;
   app.addHook('onRequest', async (req, reply) => {
     const params = req.params as { endpointId?: unknown } | undefined;

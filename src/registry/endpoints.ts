@@ -7,11 +7,12 @@ import type { Catalog, Endpoint } from './catalog.js';
 export type ListKind = 'tools' | 'resources' | 'prompts';
 export type ChangeListener = (endpointId: string, kinds: ListKind[]) => void;
 
-export const ENDPOINT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** An endpoint id; ids starting with `__` are reserved for the daemon's own records. */
+export const ENDPOINT_ID = /^(?!__)[A-Za-z0-9_-]{1,128}$/;
 /** A `Part-ID` header value (the older engine's sub-partitions). */
 export const PART_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** What the registry is keyed by: `endpoint_id`, or `endpoint_id#part_id` when a `Part-ID` header is sent. */
-export const PARTITION = /^[A-Za-z0-9_-]{1,128}(?:#[A-Za-z0-9_-]{1,128})?$/;
+export const PARTITION = /^(?!__)[A-Za-z0-9_-]{1,128}(?:#[A-Za-z0-9_-]{1,128})?$/;
 
 /** The partition a request addresses; undefined when its Part-ID header is malformed. */
 export function partitionFor(

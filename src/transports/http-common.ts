@@ -73,3 +73,13 @@ export const header = (req: FastifyRequest, name: string): string | undefined =>
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
+
+/** Who sent a request: the authenticated principal's id, or `anonymous` when the daemon runs open. */
+export function principalOf(req: FastifyRequest): string {
+  return (req as { principal?: { id: string } }).principal?.id ?? 'anonymous';
+}
+
+/** A session belongs to whoever opened it: anyone else gets the answer for an unknown session. */
+export function samePrincipal(http: { session: { principal: string } }, req: FastifyRequest): boolean {
+  return http.session.principal === principalOf(req);
+}

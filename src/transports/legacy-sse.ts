@@ -9,7 +9,13 @@ import { sendRpcError } from '../http/replies.js';
 import { SseWriter } from '../http/sse.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
-import { checkEndpoint, type EndpointRequest, readJsonBody } from './http-common.js';
+import {
+  checkEndpoint,
+  type EndpointRequest,
+  principalOf,
+  readJsonBody,
+  samePrincipal,
+} from './http-common.js';
 import type { HttpSessionStore } from './http-sessions.js';
 import { handlePlainJson } from './plain-json.js';
 
@@ -29,6 +35,7 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
     if (!checkEndpoint(req, reply, endpoints)) return reply;
     const endpointId = req.params.endpointId;
     const http = sessions.create(endpointId);
+    http.session.principal = principalOf(req);
     const id = http.session.id ?? '';
     http.session.protocolVersion = '2024-11-05';
     sessions.add(http);
@@ -56,7 +63,12 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
       return handlePlainJson(engine, req.params.endpointId, body.value, reply, undefined);
     }
     const http = sessions.get(sessionId);
-    if (!http || http.session.endpointId !== req.params.endpointId || !http.stream?.isOpen) {
+    if (
+      !http ||
+      http.session.endpointId !== req.params.endpointId ||
+      !http.stream?.isOpen ||
+      !samePrincipal(http, req)
+    ) {
       return sendRpcError(
         reply,
         404,

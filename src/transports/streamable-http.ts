@@ -11,7 +11,14 @@ import { SseWriter } from '../http/sse.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { isModern } from '../protocol/modern.js';
 import { atLeast, DEFAULT_HTTP_VERSION, isSupportedVersion } from '../protocol/versions.js';
-import { checkEndpoint, type EndpointRequest, header, readJsonBody } from './http-common.js';
+import {
+  checkEndpoint,
+  principalOf,
+  samePrincipal,
+  type EndpointRequest,
+  header,
+  readJsonBody,
+} from './http-common.js';
 import type { HttpSession, HttpSessionStore } from './http-sessions.js';
 import { serveModernPost } from './modern-http.js';
 import { handlePlainJson } from './plain-json.js';
@@ -59,7 +66,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
       return undefined;
     }
     const http = sessions.get(id);
-    if (!http || http.session.endpointId !== req.params.endpointId) {
+    if (!http || http.session.endpointId !== req.params.endpointId || !samePrincipal(http, req)) {
       unknownSession(reply);
       return undefined;
     }
@@ -145,6 +152,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
         return sendRpcError(reply, 400, ErrorCode.InvalidRequest, INITIALIZE_WITH_SESSION);
       }
       const http = sessions.create(req.params.endpointId);
+      http.session.principal = principalOf(req);
       const response = await engine.handle(value, http.session, { send: () => {} });
       if (http.session.initialized) {
         sessions.add(http);

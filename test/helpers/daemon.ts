@@ -30,7 +30,8 @@ export async function startDaemon(
   const config = loadConfig(
     'serve',
     { port: '0', ...(configFile ? { config: configFile } : {}) },
-    { ...(dataDir ? { MCPD_DATA_DIR: dataDir } : {}), ...env },
+    // Open (no auth) unless the test configures auth: the HTTP tests are about the protocol.
+    { AUTH_PROVIDER: 'none', ...(dataDir ? { MCPD_DATA_DIR: dataDir } : {}), ...env },
   );
   const daemon = await createDaemon(config, silentLogger);
   const url = await daemon.listen();

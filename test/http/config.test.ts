@@ -20,32 +20,42 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('refuses a non-loopback host without auth, naming AUTH_PROVIDER', () => {
+  it('refuses a non-loopback host when running open (AUTH_PROVIDER=none), naming AUTH_PROVIDER', () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) {
-      const err = configError(() => loadConfig('serve', { host }, {}));
+      const err = configError(() => loadConfig('serve', { host }, { AUTH_PROVIDER: 'none' }));
       expect(err.message).toMatch(/AUTH_PROVIDER/);
       expect(err.message).toContain(host);
       expect(err.code).toBe('MCPD_CONFIG_INVALID');
     }
+    expect(
+      configError(() => loadConfig('serve', {}, { HOST: '0.0.0.0', AUTH_PROVIDER: 'none' })).message,
+    ).toMatch(/AUTH_PROVIDER/);
   });
 
-  it('refuses a non-loopback HOST from the environment too', () => {
-    expect(configError(() => loadConfig('serve', {}, { HOST: '0.0.0.0' })).message).toMatch(/AUTH_PROVIDER/);
+  it('requires a token with nothing configured, and runs open only when told AUTH_PROVIDER=none', () => {
+    expect(loadConfig('serve', {}, {}).open).toBe(false);
+    expect(loadConfig('serve', { host: '0.0.0.0' }, {}).host).toBe('0.0.0.0');
+    expect(loadConfig('serve', {}, { AUTH_PROVIDER: 'none' }).open).toBe(true);
+    expect(loadConfig('serve', {}, { AUTH_PROVIDER: 'none', ADMIN_STATIC_TOKEN: 'x'.repeat(40) }).open).toBe(
+      false,
+    );
+  });
+
+  it('names what a provider is missing', () => {
+    const users = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'correct horse battery' };
+    const fails = (env: Record<string, string>) => configError(() => loadConfig('serve', {}, env)).message;
+    expect(fails({ AUTH_PROVIDER: 'local' })).toMatch(/LOCAL_USER_FILE/);
+    expect(fails({ AUTH_PROVIDER: 'local', ...users })).toMatch(/JWT_SECRET_KEY/);
+    expect(fails({ AUTH_PROVIDER: 'oauth' })).toMatch(/AUTH_PROVIDER/);
+    const ok = loadConfig('serve', {}, { AUTH_PROVIDER: 'local', JWT_SECRET_KEY: 's'.repeat(40), ...users });
+    expect(ok.auth.providers).toEqual(['local']);
+    expect(ok.open).toBe(false);
   });
 
   it('accepts loopback hosts', () => {
     for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) {
       expect(loadConfig('serve', { host }, {}).host).toBe(host);
     }
-  });
-
-  it('refuses AUTH_PROVIDER values other than none', () => {
-    for (const value of ['local', 'oauth', 'LOCAL']) {
-      const err = configError(() => loadConfig('serve', {}, { AUTH_PROVIDER: value }));
-      expect(err.message).toMatch(/AUTH_PROVIDER=local|AUTH_PROVIDER=oauth/);
-      expect(err.message).toMatch(/only AUTH_PROVIDER=none/);
-    }
-    expect(loadConfig('serve', {}, { AUTH_PROVIDER: 'none' }).authProvider).toBe('none');
   });
 
   it('refuses a PORT out of range or not an integer', () => {
@@ -125,13 +135,20 @@ describe('the mcpd CLI', () => {
 
   it('`serve --host 0.0.0.0` exits with status 2 and names AUTH_PROVIDER', () => {
     expectCleanFailure(
-      run(['serve', '--host', '0.0.0.0']),
+      run(['serve', '--host', '0.0.0.0'], { AUTH_PROVIDER: 'none' }),
       /Refusing to listen on 0\.0\.0\.0 with AUTH_PROVIDER=none/,
     );
   });
 
-  it('AUTH_PROVIDER=local exits with status 2', () => {
-    expectCleanFailure(run(['serve'], { AUTH_PROVIDER: 'local' }), /AUTH_PROVIDER=local is not available/);
+  it('AUTH_PROVIDER=local without JWT_SECRET_KEY exits with status 2', () => {
+    expectCleanFailure(
+      run(['serve'], {
+        AUTH_PROVIDER: 'local',
+        ADMIN_USERNAME: 'root',
+        ADMIN_PASSWORD: 'correct horse battery',
+      }),
+      /JWT_SECRET_KEY/,
+    );
   });
 
   it('a port out of range exits with status 2', () => {
