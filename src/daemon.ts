@@ -79,6 +79,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   if (recorder) {
     await recoverInterrupted(recorder, logger);
     engine.recorder = recorder;
+    engine.asyncWaitMs = config.asyncWaitMs;
   }
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
   const apiKeys = new StoreApiKeys(store);

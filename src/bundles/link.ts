@@ -56,9 +56,13 @@ export function linkHandler(
     });
   };
   const version = module?.bundle_version ?? undefined;
-  return version
-    ? { invoke, settings, returnType: link.return_type, bundleVersion: version }
-    : { invoke, settings, returnType: link.return_type };
+  return {
+    invoke,
+    settings,
+    returnType: link.return_type,
+    ...(version ? { bundleVersion: version } : {}),
+    ...(link.is_async ? { isAsync: true } : {}),
+  };
 }
 
 /** Calls bundle code, turning a synchronous throw into a rejection, without an extra async frame. */

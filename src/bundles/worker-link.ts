@@ -34,5 +34,6 @@ export function workerLinkHandler(
     returnType: link.return_type,
     isolation: 'worker',
     ...(version ? { bundleVersion: version } : {}),
+    ...(link.is_async ? { isAsync: true } : {}),
   };
 }

@@ -18,6 +18,7 @@ export function recordCall<R>(
   handler: Handler | undefined,
   work: () => R | Promise<R>,
   summarize: (result: R) => CallEnd,
+  onBegin?: (uuid: string) => void,
 ): R | Promise<R> {
   if (!recorder) return work();
   const handle = recorder.begin({
@@ -32,6 +33,7 @@ export function recordCall<R>(
     bundleVersion: handler?.bundleVersion ?? null,
     isolation: handler?.isolation ?? 'inline',
   });
+  onBegin?.(handle.uuid);
   let pending: R | Promise<R>;
   try {
     pending = work();

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { FunctionCallRecord, Store } from '../store/index.js';
-import { writeContent } from './content-store.js';
+import { readContent, writeContent } from './content-store.js';
 
 export interface CallStart {
   readonly partition: string;
@@ -88,6 +88,22 @@ export class CallRecorder {
 
   constructor(private readonly opts: RecorderOptions) {
     this.retryDelay = opts.retryMs ?? 100;
+  }
+
+  /** A call's record: the newest version, whether or not it is written yet. */
+  async get(partition: string, uuid: string): Promise<FunctionCallRecord | undefined> {
+    const queued = this.queue.get(uuid);
+    if (queued) return queued.partition_key === partition ? queued : undefined;
+    for (const h of this.active)
+      if (h.uuid === uuid) return h.record.partition_key === partition ? h.record : undefined;
+    return this.opts.store.calls.get(partition, uuid);
+  }
+
+  /** Reads content that was offloaded to the blob store. */
+  content(record: FunctionCallRecord): Promise<unknown> {
+    return record.content_in_s3 && (record.content === null || record.content === undefined)
+      ? readContent(this.opts.blobs, record.partition_key, record.mcp_function_call_uuid)
+      : Promise.resolve(record.content);
   }
 
   /** Marks the calls this instance left unfinished when it last stopped (a crash) as failed. */

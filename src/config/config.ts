@@ -56,6 +56,8 @@ export interface Config {
   readonly contentOffloadBytes: number;
   /** Answers wait until their call record is written (else records are written behind the answers). */
   readonly durableAnswers: boolean;
+  /** How long an `is_async` tool may run before its caller gets a `mcp://function-call/{uuid}` handle. */
+  readonly asyncWaitMs: number;
   /** Isolation level of store-deployed bundles that do not name one (config-file bundles default to inline). */
   readonly isolation: 'inline' | 'worker';
   readonly limits: PoolLimits;
@@ -150,6 +152,7 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     recordCalls: bool('MCPD_RECORD_CALLS', env['MCPD_RECORD_CALLS'] ?? 'true'),
     durableAnswers: bool('MCPD_RECORD_DURABLE_ANSWERS', env['MCPD_RECORD_DURABLE_ANSWERS']),
     isolation: isolation(env['MCPD_ISOLATION']),
+    asyncWaitMs: int('MCPD_ASYNC_WAIT_MS', env['MCPD_ASYNC_WAIT_MS'] ?? '3000', 0, 600_000),
     limits: Object.freeze({
       threads: int('MCPD_WORKER_THREADS', env['MCPD_WORKER_THREADS'] ?? '2', 1, 64),
       maxConcurrent: int('MCPD_MAX_CONCURRENT', env['MCPD_MAX_CONCURRENT'] ?? '64', 1, 100_000),

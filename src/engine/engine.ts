@@ -85,6 +85,8 @@ export class Engine {
   readonly cacheTtlMs: number;
   /** Records every tools/call, resources/read and prompts/get when set (the daemon sets it; stdio does not). */
   recorder: CallRecorder | undefined;
+  /** How long an `is_async` tool call may run before the caller gets its `mcp://function-call/{uuid}` handle. */
+  asyncWaitMs = 3000;
   private readonly methods = new Map<string, MethodSpec>();
   /** Open 2026-07-28 listen streams, each ended gracefully by calling it. */
   readonly subscriptionEnders = new Set<() => void>();

@@ -21,6 +21,8 @@ export interface Handler {
   readonly bundleVersion?: string | undefined;
   /** Where the code runs: `inline` (the daemon's thread; the default) or `worker`. */
   readonly isolation?: 'inline' | 'worker';
+  /** The older engine's `is_async`: slow calls answer with a handle, fetched later by `mcp_function_call_uuid`. */
+  readonly isAsync?: boolean;
 }
 
 export type Definition = Record<string, unknown> & { name: string };

@@ -1,7 +1,10 @@
 /** `tools/list` and `tools/call`: argument validation, invocation of bundle code, result shaping. */
 
 import { type ToolResult, toolErrorResult, toToolResult } from '../../execution/results.js';
+import { followUp, handleResult } from '../../calls/async-calls.js';
 import { recordCall, toolOutcome } from '../../calls/record-call.js';
+import type { CallRecorder } from '../../calls/recorder.js';
+import { Cancellation } from '../cancellation.js';
 import { runHandler } from '../../execution/run.js';
 import { invalidParams } from '../../protocol/errors.js';
 import type { ToolEntry } from '../../registry/catalog.js';
@@ -28,6 +31,10 @@ export const toolMethods: MethodTable = {
         throw invalidParams('arguments must be an object');
       }
       const args = rawArgs as Record<string, unknown>;
+      const recorder = engine.recorder;
+      if (entry.handler?.isAsync && recorder && typeof args['mcp_function_call_uuid'] === 'string') {
+        return followUp(recorder, ctx.endpoint.id, name, args['mcp_function_call_uuid']);
+      }
       const inputSchema = entry.definition['inputSchema'];
       if (typeof inputSchema === 'object' && inputSchema !== null) {
         const check = validate(inputSchema, args);
@@ -50,6 +57,7 @@ function invoke(
 ): ToolResult | Promise<ToolResult> {
   const recorder = engine.recorder;
   if (!recorder) return execute(entry, name, args, check, ctx, engine);
+  if (entry.handler?.isAsync && check.ok) return startAsync(recorder, entry, name, args, ctx, engine);
   return recordCall(
     recorder,
     ctx,
@@ -89,4 +97,39 @@ async function checkOutput(name: string, schema: object, result: ToolResult): Pr
   const check = await validate(schema, result.structuredContent);
   if (check.ok) return result;
   return toolErrorResult(`Tool ${name} returned output that breaks its outputSchema: ${check.message}`);
+}
+
+/**
+ * An `is_async` tool: runs detached from the request (the client may go away; the record keeps the result) and
+ * answers with its result if it is done within `engine.asyncWaitMs`, else with its handle.
+ */
+function startAsync(
+  recorder: CallRecorder,
+  entry: ToolEntry,
+  name: string,
+  args: Record<string, unknown>,
+  ctx: RequestContext,
+  engine: Engine,
+): Promise<ToolResult> {
+  const detached: RequestContext = Object.assign({}, ctx, { cancel: new Cancellation() });
+  let uuid = '';
+  const work = Promise.resolve(
+    recordCall(
+      recorder,
+      detached,
+      'tool',
+      name,
+      args,
+      entry.handler,
+      () => execute(entry, name, args, { ok: true }, detached, engine),
+      toolOutcome,
+      (id) => (uuid = id),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const wait = new Promise<ToolResult>((resolve) => {
+    timer = setTimeout(() => resolve(handleResult(uuid, 'in_process')), engine.asyncWaitMs);
+  });
+  work.catch(() => undefined); // its outcome is in the record
+  return Promise.race([work.finally(() => clearTimeout(timer)), wait]);
 }
