@@ -1,6 +1,7 @@
 /** HTTP replies that carry a JSON-RPC error body, for failures detected before the engine sees a message. */
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { ErrorCode } from '../protocol/errors.js';
 import { errorResponse, type JsonRpcMessage, type RequestId } from '../protocol/jsonrpc.js';
 
 export function sendRpcError(
@@ -27,6 +28,13 @@ export function writeJson(
   status = 200,
 ): void {
   const text = JSON.stringify(body);
+  const busy = (body as { error?: { code?: unknown; data?: { retryAfterMs?: unknown } } }).error;
+  if (busy !== undefined && busy.code === ErrorCode.ServerBusy && status === 200) {
+    // Too many calls in progress on the endpoint: the HTTP way to say "later".
+    const ms = typeof busy.data?.retryAfterMs === 'number' ? busy.data.retryAfterMs : 1000;
+    headers = { ...headers, 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) };
+    status = 429;
+  }
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),

@@ -162,7 +162,19 @@ describe('the per-endpoint concurrency cap', () => {
       const running = call(small.url, 'default', 'polite');
       const queued = call(small.url, 'default', 'ok', { text: 'queued' });
       await new Promise((r) => setTimeout(r, 100));
-      const refused = await call(small.url, 'default', 'ok', { text: 'refused' });
+      const raw = await fetch(`${small.url}/default/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 9,
+          method: 'tools/call',
+          params: { name: 'ok', arguments: { text: 'refused' } },
+        }),
+      });
+      expect(raw.status).toBe(429);
+      expect(raw.headers.get('retry-after')).toBe('1');
+      const refused = (await raw.json()) as CallReply;
       expect(refused.error).toMatchObject({
         code: -32050,
         message: 'Too many calls in progress on endpoint default; retry later',
