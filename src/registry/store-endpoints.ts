@@ -60,6 +60,8 @@ export class StoreEndpoints {
     if (endpoint) this.deps.registry.set(endpoint);
     else if (this.deps.registry.get(partition))
       this.deps.registry.set({ id: partition, catalog: emptyCatalog });
+    // Workers hold the modules they imported: fresh ones load the new version, the old ones stop when idle.
+    this.deps.execution?.workers?.recycle(partition);
   }
 
   private async build(partition: string): Promise<Endpoint | undefined> {

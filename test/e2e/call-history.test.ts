@@ -160,7 +160,10 @@ describe('a daemon killed with SIGKILL', () => {
       const child = spawn(
         process.execPath,
         [CLI, 'serve', '--port', '0', '--config', DEMO_CONFIG, '--data-dir', dataDir],
-        { env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none' }, stdio: ['ignore', 'ignore', 'pipe'] },
+        {
+          env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
       );
       children.push(child);
       let out = '';

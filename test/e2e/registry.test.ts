@@ -85,6 +85,18 @@ describe.each(STACKS)('registry end to end on $name', (stack) => {
     expect(textOf(await client.callTool({ name: 'farewell', arguments: {} }))).toBe('Goodbye');
   });
 
+  it('lets a call in flight finish on its version while the next call gets the new one', async () => {
+    await deploy('tenant9', greeter('Old', false, true));
+    const c = new Client({ name: 'e2e-inflight', version: '1.0.0' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/tenant9/mcp`)));
+    const inFlight = c.callTool({ name: 'wait', arguments: { ms: 400 } });
+    await new Promise((r) => setTimeout(r, 100));
+    await deploy('tenant9', greeter('New', false, true));
+    expect(textOf(await c.callTool({ name: 'greet', arguments: { name: 'Jo' } }))).toBe('New, Jo!');
+    expect(textOf(await inFlight)).toBe('waited on Old');
+    await c.close();
+  });
+
   it('keeps tenants apart: a module of the same name elsewhere is other code', async () => {
     const other = await deploy('tenant2', greeter('Howdy'));
     expect(other.data?.['deployBundle']).toMatchObject({ ok: true });

@@ -92,7 +92,12 @@ export async function zipOf(files: Record<string, string | object>): Promise<str
 }
 
 /** The greeter bundle: `greet` answers `<greeting>, <name>`; version 2 adds `farewell`. */
-export function greeter(greeting: string, withFarewell = false): Record<string, string | object> {
+/** `withWait` adds `wait({ms})`, which answers `waited on <greeting>` after ms. */
+export function greeter(
+  greeting: string,
+  withFarewell = false,
+  withWait = false,
+): Record<string, string | object> {
   const tools: object[] = [
     {
       name: 'greet',
@@ -103,6 +108,16 @@ export function greeter(greeting: string, withFarewell = false): Record<string, 
   const links: object[] = [
     { type: 'tool', name: 'greet', module_name: 'greeter', class_name: 'Greeter', function_name: 'greet' },
   ];
+  if (withWait) {
+    tools.push({ name: 'wait', inputSchema: { type: 'object', properties: { ms: { type: 'integer' } } } });
+    links.push({
+      type: 'tool',
+      name: 'wait',
+      module_name: 'greeter',
+      class_name: 'Greeter',
+      function_name: 'wait',
+    });
+  }
   if (withFarewell) {
     tools.push({ name: 'farewell', inputSchema: { type: 'object', properties: {} } });
     links.push({
@@ -131,6 +146,7 @@ export function greeter(greeting: string, withFarewell = false): Record<string, 
         constructor(logger, setting) { this.setting = setting; }
         greet({ name }) { return '${greeting}, ' + name + this.setting.punctuation; }
         farewell() { return 'Goodbye'; }
+        async wait({ ms }) { await new Promise((r) => setTimeout(r, ms)); return 'waited on ${greeting}'; }
       }
     `,
   };

@@ -63,6 +63,8 @@ interface Thread {
   readonly worker: Worker;
   load: number;
   dead: boolean;
+  /** Takes no new calls; stops once its calls are done (after a new version of the endpoint's code). */
+  draining: boolean;
 }
 
 const SOURCE = `(${workerMain.toString()})()`;
@@ -81,6 +83,7 @@ export class EndpointWorkers {
     private readonly logger: Logger,
   ) {}
 
+  /** Worker threads alive (draining ones included). */
   get size(): number {
     return this.threads.length;
   }
@@ -98,6 +101,17 @@ export class EndpointWorkers {
       );
     }
     return new Promise<void>((resolve) => this.queue.push(resolve)).then(() => this.start(call, ctx));
+  }
+
+  /**
+   * After the endpoint's code changed: new calls go to fresh workers, and the current ones stop as soon as the calls
+   * they run are done, so those finish on the version they started with and the old version's modules are released.
+   */
+  recycle(): void {
+    for (const t of [...this.threads]) {
+      t.draining = true;
+      if (t.load === 0) void this.kill(t, 'recycled');
+    }
   }
 
   /** Stops every worker; calls still running fail. */
@@ -154,7 +168,7 @@ export class EndpointWorkers {
   }
 
   private pick(): Thread {
-    const alive = this.threads.filter((t) => !t.dead);
+    const alive = this.threads.filter((t) => !t.dead && !t.draining);
     if (alive.length < this.limits.threads) return this.spawn();
     return alive.reduce((a, b) => (b.load < a.load ? b : a));
   }
@@ -175,7 +189,7 @@ export class EndpointWorkers {
       );
     worker.stdout.on('data', forward('stdout'));
     worker.stderr.on('data', forward('stderr'));
-    const thread: Thread = { worker, load: 0, dead: false };
+    const thread: Thread = { worker, load: 0, dead: false, draining: false };
     this.threads.push(thread);
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => {
@@ -267,6 +281,7 @@ export class EndpointWorkers {
     clearTimeout(r.grace);
     if (r.onAbort) r.ctx.signal.removeEventListener('abort', r.onAbort);
     r.thread.load--;
+    if (r.thread.draining && r.thread.load === 0) void this.kill(r.thread, 'recycled');
     this.active--;
     this.queue.shift()?.();
     if (this.active === 0 && this.queue.length === 0) this.scheduleIdle();

@@ -19,6 +19,11 @@ export class WorkerPools {
     return pool;
   }
 
+  /** The endpoint's code changed: its workers finish what they run and make way for fresh ones. */
+  recycle(endpointId: string): void {
+    this.pools.get(endpointId)?.recycle();
+  }
+
   /** Worker threads alive, over all endpoints. */
   get threads(): number {
     let n = 0;
