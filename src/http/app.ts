@@ -18,6 +18,7 @@ import type { HttpSessionStore } from '../transports/http-sessions.js';
 import { registerLegacySse } from '../transports/legacy-sse.js';
 import { streamableFastPath } from '../transports/streamable-fast-path.js';
 import { registerStreamableHttp } from '../transports/streamable-http.js';
+import { registerCors } from './cors.js';
 import { createHostOriginCheck, hostOriginGuard } from './host-origin.js';
 import { sendRpcError } from './replies.js';
 
@@ -80,6 +81,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', hostOriginGuard(hostOrigin));
+  registerCors(app);
   if (deps.guard) {
     app.decorateRequest('principal', undefined);
     app.addHook('onRequest', deps.guard);

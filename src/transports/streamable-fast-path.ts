@@ -40,7 +40,8 @@ export function streamableFastPath(
     if (req.method !== 'POST') return false;
     const match = MCP_PATH.exec(req.url ?? '');
     const h = req.headers;
-    if (!match) return false;
+    // Browser requests (CORS headers) take the Fastify route.
+    if (!match || h.origin !== undefined) return false;
     const endpointId =
       h['part-id'] === undefined ? (match[1] ?? '') : partitionFor(match[1] ?? '', h['part-id']);
     if (endpointId === undefined) return false;
