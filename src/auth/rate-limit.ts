@@ -1,8 +1,9 @@
 /**
  * Password-guessing brake for `POST /auth/token`: failed logins are counted per (username, client address) and
  * per address alone, in a sliding window. Over the limit, attempts are refused (without checking the password)
- * until enough failures age out; the answer says when (`Retry-After`). In-process and bounded in memory; several
- * instances each keep their own counts.
+ * until enough failures age out; the answer says when (`Retry-After`). Attempts still being checked count
+ * against the limits too (`begin`/`end`), so parallel guesses cannot all pass before the first failure counts.
+ * In-process and bounded in memory; several instances each keep their own counts.
  */
 import { AuthError } from './errors.js';
 
@@ -32,6 +33,8 @@ export class LoginRateLimiter {
   readonly #now: () => number;
   /** key → failure times (ms), oldest first, at most the key's limit. Map order = least recently failed first. */
   readonly #failures = new Map<string, number[]>();
+  /** key → attempts under way (between `begin` and `end`); they may all fail, so they count as failures. */
+  readonly #pending = new Map<string, number>();
 
   constructor(options: LoginRateLimiterOptions = {}) {
     this.#max = options.maxFailures ?? 5;
@@ -54,6 +57,8 @@ export class LoginRateLimiter {
       const times = this.#recent(key, now);
       const oldest = times[0];
       if (oldest !== undefined && times.length >= limit) wait = Math.max(wait, oldest + this.#windowMs - now);
+      // Full only with the attempts under way: they settle within a password check.
+      else if (times.length + (this.#pending.get(key) ?? 0) >= limit) wait = Math.max(wait, 1000);
     }
     return wait > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) } : ALLOWED;
   }
@@ -65,6 +70,25 @@ export class LoginRateLimiter {
       throw new AuthError('MCPD_AUTH_RATE_LIMITED', 'Too many failed logins; try again later', {
         retryAfterSeconds: result.retryAfterSeconds,
       });
+    }
+  }
+
+  /**
+   * `assertAllowed`, then counts the attempt as under way until `end`: call `end` once the password is checked
+   * (then `recordFailure` or `recordSuccess`), also when the check throws.
+   */
+  begin(username: string, address: string): void {
+    this.assertAllowed(username, address);
+    for (const [key] of this.#keys(username, address))
+      this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
+  }
+
+  /** Ends an attempt started with `begin`. */
+  end(username: string, address: string): void {
+    for (const [key] of this.#keys(username, address)) {
+      const n = (this.#pending.get(key) ?? 0) - 1;
+      if (n > 0) this.#pending.set(key, n);
+      else this.#pending.delete(key);
     }
   }
 

@@ -3,7 +3,7 @@
  * principal comes from the `Authorization: Bearer` header only, and the policy decides per route. An endpoint the
  * principal has no role on answers exactly like one that does not exist (404); a role that is too weak gets 403
  * `insufficient_scope`; no or bad credentials get 401 with `WWW-Authenticate` pointing at the resource metadata.
- * Public: /health, POST /auth/token and the metadata documents.
+ * Public: /health, POST /auth/token, the metadata documents and CORS preflights.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -13,7 +13,7 @@ import { type Action, authorize } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../observability/logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { ENDPOINT_ID } from '../registry/endpoints.js';
+import { ENDPOINT_ID, partitionFor } from '../registry/endpoints.js';
 import { sendRpcError } from './replies.js';
 
 export interface GuardOptions {
@@ -32,8 +32,12 @@ function actionOf(route: string, method: string): Action | null {
   if (route === '/:endpointId' || route.endsWith('/mcp_core_graphql') || route.endsWith('/graphiql'))
     return 'list';
   if (route.startsWith('/:endpointId/')) return 'call';
-  return method === 'GET' && route === '/me' ? null : 'admin';
+  // GET /me, and the HEAD Fastify adds for it.
+  return route === '/me' && (method === 'GET' || method === 'HEAD') ? null : 'admin';
 }
+
+/** The routes whose handlers answer an unknown endpoint with `Not Found: no endpoint <partition>`. */
+const NAMES_ENDPOINT = /^\/:endpointId\/(mcp|sse|messages)$/;
 
 export function principalOf(req: FastifyRequest): Principal | undefined {
   return (req as { principal?: Principal }).principal;
@@ -56,6 +60,8 @@ export function createAuthGuard(opts: GuardOptions) {
   return async function guard(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const route = req.routeOptions.url;
     if (route === undefined || PUBLIC.has(route) || route.startsWith('/.well-known/')) return undefined;
+    // CORS preflights (cors.ts): browsers send them without credentials; they reveal nothing about endpoints.
+    if (req.method === 'OPTIONS' && route === '/*') return undefined;
     const rawId = (req.params as { endpointId?: unknown } | undefined)?.endpointId;
     const endpointId = typeof rawId === 'string' && ENDPOINT_ID.test(rawId) ? rawId : undefined;
     const resources = opts.publicUrl && endpointId ? [resourceUri(opts.publicUrl, endpointId)] : undefined;
@@ -98,8 +104,12 @@ export function createAuthGuard(opts: GuardOptions) {
     const decision = authorize(principal, action === 'admin' ? undefined : (endpointId ?? ''), action);
     if (decision === 'allow') return undefined;
     if (decision === 'invisible') {
-      // Exactly what an endpoint that does not exist answers.
-      const message = route.endsWith('/mcp') ? `Not Found: no endpoint ${String(rawId)}` : 'Not Found';
+      // Exactly what an endpoint that does not exist answers (the transports name the partition).
+      const partition =
+        endpointId === undefined ? undefined : partitionFor(endpointId, req.headers['part-id']);
+      const message = NAMES_ENDPOINT.test(route)
+        ? `Not Found: no endpoint ${partition ?? String(rawId)}`
+        : 'Not Found';
       return sendRpcError(reply, 404, ErrorCode.InvalidRequest, message);
     }
     const header = wwwAuthenticate({

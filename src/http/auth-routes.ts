@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Auth } from '../auth/create-auth.js';
 import { AuthError } from '../auth/errors.js';
 import { issueLocalToken } from '../auth/local.js';
-import { verifyLogin } from '../auth/local-users.js';
+import { type LocalUser, verifyLogin } from '../auth/local-users.js';
 import { PRM_WELL_KNOWN, protectedResourceMetadata } from '../auth/metadata.js';
 import type { LoginRateLimiter } from '../auth/rate-limit.js';
 import type { AuthConfig } from '../auth/config.js';
@@ -58,8 +58,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     }
     try {
       const { username, password } = credentials(req.headers['content-type'], req.body);
-      limiter.assertAllowed(username, req.ip);
-      const user = await verifyLogin(users, username, password);
+      // Counted while the password is checked, so parallel guesses cannot all pass the limiter at once.
+      limiter.begin(username, req.ip);
+      let user: LocalUser | undefined;
+      try {
+        user = await verifyLogin(users, username, password);
+      } finally {
+        limiter.end(username, req.ip);
+      }
       if (!user) {
         limiter.recordFailure(username, req.ip);
         throw new AuthError('MCPD_AUTH_BAD_CREDENTIALS', 'Incorrect username or password');
