@@ -28,7 +28,7 @@ export default defineConfig({
         branches: 85,
         'src/protocol/**': { statements: 97, lines: 97, functions: 95, branches: 95 },
         'src/engine/**': { statements: 93, lines: 96, functions: 94, branches: 87 },
-        'src/store/**': { statements: 96, lines: 97, functions: 98, branches: 88 },
+        'src/store/**': { statements: 95, lines: 96, functions: 96, branches: 86 },
         'src/blobs/**': { statements: 97, lines: 98, functions: 100, branches: 85 },
         'src/auth/**': { statements: 95, lines: 95, functions: 95, branches: 95 },
         'src/graphql/**': { statements: 92, lines: 95, functions: 100, branches: 76 },

@@ -54,6 +54,7 @@ export async function dispatchModern(
   endpointId: string,
   sink: MessageSink,
   cancel: Cancellation,
+  principal = 'anonymous',
 ): Promise<ModernOutcome> {
   const spec: MethodSpec | undefined = engine.modernMethods.get(req.method);
   if (!spec) {
@@ -69,6 +70,7 @@ export async function dispatchModern(
       status: 404,
     };
   const session = new Session(endpointId);
+  session.principal = principal;
   session.initialized = true;
   session.backchannel = false;
   session.protocolVersion = envelope.protocolVersion;

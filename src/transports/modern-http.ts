@@ -28,6 +28,7 @@ export async function serveModernPost(
   headers: ModernHeaders,
   res: ServerResponse,
   settings: StreamSettings,
+  principal = 'anonymous',
 ): Promise<void> {
   const c = classify(value);
   if (c.kind === 'invalid') {
@@ -75,6 +76,14 @@ export async function serveModernPost(
     if (!res.writableFinished) cancel.abort(new Error('the client closed the stream'));
   });
   const channel = new PostChannel(res, undefined, undefined, settings);
-  const outcome = await dispatchModern(engine, request, checked.envelope, endpointId, channel, cancel);
+  const outcome = await dispatchModern(
+    engine,
+    request,
+    checked.envelope,
+    endpointId,
+    channel,
+    cancel,
+    principal,
+  );
   channel.finish(outcome.response, outcome.status);
 }

@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { sendJson } from '../http/replies.js';
 import { isSupportedVersion } from '../protocol/versions.js';
+import { principalOf } from './http-common.js';
 
 export async function handlePlainJson(
   engine: Engine,
@@ -16,6 +17,7 @@ export async function handlePlainJson(
   version: string | undefined,
 ): Promise<FastifyReply> {
   const session = new Session(endpointId);
+  session.principal = principalOf(reply.request);
   session.initialized = !Engine.isInitialize(value);
   session.backchannel = false;
   session.protocolVersion = version !== undefined && isSupportedVersion(version) ? version : '2024-11-05';

@@ -120,7 +120,15 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
         get: (name: string) => header(req, name),
       };
       reply.hijack();
-      await serveModernPost(engine, req.params.endpointId, body.value, headers, reply.raw, opts);
+      await serveModernPost(
+        engine,
+        req.params.endpointId,
+        body.value,
+        headers,
+        reply.raw,
+        opts,
+        principalOf(req),
+      );
       return reply;
     }
     const accept = accepts(req.headers.accept);
@@ -165,6 +173,7 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
     let session: Session;
     if (opts.stateless) {
       session = new Session(req.params.endpointId);
+      session.principal = principalOf(req);
       session.initialized = !Engine.isInitialize(value);
       session.backchannel = false;
       session.protocolVersion = header(req, 'mcp-protocol-version') ?? DEFAULT_HTTP_VERSION;

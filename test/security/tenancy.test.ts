@@ -280,42 +280,36 @@ describe('roles on one endpoint', () => {
     expect(other.status).toBe(404);
   });
 
-  // KNOWN BUG, reported, not fixed here (outside this suite's remit): plain-JSON POSTs
-  // (src/transports/plain-json.ts) and 2026-07-28 requests (src/engine/modern-dispatch.ts) run in a fresh Session
-  // whose principal stays 'anonymous', so their call records name nobody, and 2026 requestState is bound to
-  // 'anonymous'. `it.fails` passes while the bug is there; once fixed, turn it into `it`.
-  it.fails(
-    'records who made plain-JSON and 2026-07-28 calls in the call history (today: "anonymous")',
-    async () => {
-      await mcp(f.url, 'tenantA', tok('bob'), greet('PlainJson'));
-      await mcp(
-        f.url,
-        'tenantA',
-        tok('bob'),
-        rpc(8, 'tools/call', {
-          name: 'greet',
-          arguments: { name: 'Modern' },
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 'security-suite', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        }),
-        {
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/call',
-          'mcp-name': 'greet',
-          accept: STREAMABLE.accept,
+  // Plain-JSON and 2026-07-28 calls run in a Session of their own: it carries the caller's principal too.
+  it('records who made plain-JSON and 2026-07-28 calls in the call history', async () => {
+    await mcp(f.url, 'tenantA', tok('bob'), greet('PlainJson'));
+    await mcp(
+      f.url,
+      'tenantA',
+      tok('bob'),
+      rpc(8, 'tools/call', {
+        name: 'greet',
+        arguments: { name: 'Modern' },
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'security-suite', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
         },
-      );
-      const calls = await historyUntil(f.url, 'tenantA', tok('dave'), (rows) =>
-        ['PlainJson', 'Modern'].every((n) => rows.some((c) => c.arguments['name'] === n)),
-      );
-      for (const name of ['PlainJson', 'Modern']) {
-        expect(calls.find((c) => c.arguments['name'] === name)?.principal, name).toBe('local:bob');
-      }
-    },
-  );
+      }),
+      {
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'greet',
+        accept: STREAMABLE.accept,
+      },
+    );
+    const calls = await historyUntil(f.url, 'tenantA', tok('dave'), (rows) =>
+      ['PlainJson', 'Modern'].every((n) => rows.some((c) => c.arguments['name'] === n)),
+    );
+    for (const name of ['PlainJson', 'Modern']) {
+      expect(calls.find((c) => c.arguments['name'] === name)?.principal, name).toBe('local:bob');
+    }
+  });
 
   it('lets the global admin (static token, ADMIN_USERNAME user, or an IdP `admin` role) do everything everywhere', async () => {
     const oidcAdmin = await f.oidc({ roles: ['admin'] });
