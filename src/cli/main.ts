@@ -13,6 +13,8 @@ const USAGE = `Usage:
   mcpd stdio [--config FILE]                                           serve endpoint "default" on stdin/stdout
   mcpd init                                 create what the configured store/blob store lacks (tables, bucket)
   mcpd bundle deploy DIR --endpoint ID [--part P] [--url URL]          pack a bundle folder and deploy it
+  mcpd key create --endpoint ID --role caller|editor|admin [--label L] an API key (printed once)
+  mcpd key revoke KEY_ID
   mcpd [FILE.json]                          MCP_TRANSPORT=stdio|sse picks the mode (default: serve)
   mcpd --version | --help`;
 
@@ -29,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
       part: { type: 'string' },
       url: { type: 'string' },
       'updated-by': { type: 'string' },
+      role: { type: 'string' },
+      label: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -73,6 +77,17 @@ async function main(argv: string[]): Promise<number> {
         url: values.url ?? process.env['MCPD_URL'],
         updatedBy: values['updated-by'],
       },
+      out,
+    );
+  }
+  if (command === 'key') {
+    const { runKey } = await import('./keys.js');
+    const [action, arg] = rest;
+    return runKey(
+      loadConfig('serve', flags),
+      action,
+      arg,
+      { endpoint: values.endpoint, role: values.role, label: values.label },
       out,
     );
   }
