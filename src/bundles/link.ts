@@ -12,19 +12,31 @@ import { BundleError, importModule } from './module-loader.js';
 type Fn = (args: Record<string, unknown>, ctx: ToolContext) => unknown;
 type Target = (args: Record<string, unknown>, ctx: ToolContext) => unknown;
 
+/** What a link's handler shares at every isolation level: its class, its settings, and what records name. */
+export function linkParts(link: ModuleLink, module: ModuleEntry | undefined) {
+  const className = link.class_name ?? module?.class_name;
+  const own = className === undefined ? undefined : module?.class_settings?.[className];
+  const settings: Readonly<Record<string, unknown>> = Object.freeze({ ...(own ?? module?.setting ?? {}) });
+  const version = module?.bundle_version ?? undefined;
+  const meta = {
+    settings,
+    returnType: link.return_type,
+    ...(version ? { bundleVersion: version } : {}),
+    ...(link.is_async ? { isAsync: true } : {}),
+  };
+  return { className, settings, meta };
+}
+
 export function linkHandler(
   link: ModuleLink,
   module: ModuleEntry | undefined,
   bundleDir: string,
   logger: Logger,
 ): Handler {
-  const cls = link.class_name ?? module?.class_name;
-  const own = cls === undefined ? undefined : module?.class_settings?.[cls];
-  const settings = Object.freeze({ ...(own ?? module?.setting ?? {}) });
+  const { className, settings, meta } = linkParts(link, module);
   let target: Promise<Target> | undefined;
   const resolveTarget = async (): Promise<Target> => {
     const ns = await importModule(bundleDir, link.module_name);
-    const className = link.class_name ?? module?.class_name;
     if (className) {
       const Cls = ns[className] ?? (ns['default'] as Record<string, unknown> | undefined)?.[className];
       if (typeof Cls !== 'function')
@@ -55,14 +67,7 @@ export function linkHandler(
       return fn(args, ctx);
     });
   };
-  const version = module?.bundle_version ?? undefined;
-  return {
-    invoke,
-    settings,
-    returnType: link.return_type,
-    ...(version ? { bundleVersion: version } : {}),
-    ...(link.is_async ? { isAsync: true } : {}),
-  };
+  return { invoke, ...meta };
 }
 
 /** Calls bundle code, turning a synchronous throw into a rejection, without an extra async frame. */

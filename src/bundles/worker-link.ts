@@ -5,6 +5,7 @@
 import type { WorkerPools } from '../execution/worker/pools.js';
 import type { Handler, Invoker } from '../registry/catalog.js';
 import type { ModuleEntry, ModuleLink } from '../registry/config-file.js';
+import { linkParts } from './link.js';
 import { resolveModuleFile } from './module-loader.js';
 
 export function workerLinkHandler(
@@ -14,9 +15,7 @@ export function workerLinkHandler(
   endpointId: string,
   pools: WorkerPools,
 ): Handler {
-  const cls = link.class_name ?? module?.class_name;
-  const own = cls === undefined ? undefined : module?.class_settings?.[cls];
-  const settings = Object.freeze({ ...(own ?? module?.setting ?? {}) });
+  const { className: cls, settings, meta } = linkParts(link, module);
   let file: Promise<string> | undefined;
   const invoke: Invoker = (args, ctx) =>
     (file ??= resolveModuleFile(bundleDir, link.module_name)).then((path) =>
@@ -27,13 +26,5 @@ export function workerLinkHandler(
           ctx,
         ),
     );
-  const version = module?.bundle_version ?? undefined;
-  return {
-    invoke,
-    settings,
-    returnType: link.return_type,
-    isolation: 'worker',
-    ...(version ? { bundleVersion: version } : {}),
-    ...(link.is_async ? { isAsync: true } : {}),
-  };
+  return { invoke, ...meta, isolation: 'worker' };
 }
