@@ -21,6 +21,7 @@ import { registerAuthRoutes } from './http/auth-routes.js';
 import { type Auth, createAuth } from './auth/create-auth.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { StoreApiKeys } from './auth/store-api-keys.js';
+import { StoreUsers } from './auth/store-users.js';
 import { WorkerPools } from './execution/worker/pools.js';
 import type { Logger } from './observability/logger.js';
 import { EndpointRegistry } from './registry/endpoints.js';
@@ -83,7 +84,9 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   }
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
   const apiKeys = new StoreApiKeys(store);
-  const auth = config.open ? undefined : await createAuth(config.auth, { dataDir: config.dataDir, apiKeys });
+  const auth = config.open
+    ? undefined
+    : await createAuth(config.auth, { dataDir: config.dataDir, apiKeys, storeUsers: new StoreUsers(store) });
   const app = buildApp({
     config,
     engine,

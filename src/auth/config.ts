@@ -103,10 +103,8 @@ export function loadAuthConfig(env: Env): AuthConfig {
     if (password !== undefined && password !== '' && password.length < 12) {
       throw new ConfigError('ADMIN_PASSWORD must be at least 12 characters long');
     }
+    // Users may also come only from the store (`mcpd user add`).
     const userFile = set(env['LOCAL_USER_FILE']);
-    if (userFile === undefined && username === undefined) {
-      throw new ConfigError('The local auth provider needs LOCAL_USER_FILE or ADMIN_USERNAME/ADMIN_PASSWORD');
-    }
     local = {
       secret: validateSecret(env['JWT_SECRET_KEY']),
       ttlSeconds: ttl,

@@ -17,6 +17,7 @@ import {
   type LocalUsers,
 } from './local-users.js';
 import { LocalVerifier } from './local.js';
+import { CombinedLocalUsers, type StoreUsers } from './store-users.js';
 import type { TokenVerifier } from './verifier.js';
 
 /** `{[key]: value}`, or `{}` when value is undefined (for exactOptionalPropertyTypes). */
@@ -28,6 +29,8 @@ export interface AuthDeps {
   readonly dataDir: string;
   /** Enables API keys. */
   readonly apiKeys?: ApiKeyDirectory;
+  /** Users added with `mcpd user add` (the local provider consults them after the fixed ones). */
+  readonly storeUsers?: StoreUsers;
   /** Generate `<dataDir>/admin-token` when no ADMIN_STATIC_TOKEN is set. Default: only when no provider is on. */
   readonly generateAdminToken?: boolean;
 }
@@ -62,8 +65,11 @@ export async function createAuth(config: AuthConfig, deps: AuthDeps): Promise<Au
         roles: ['admin'],
       });
     }
-    localUsers = new InMemoryLocalUsers(users);
-    verifiers.push(new LocalVerifier({ secret: config.local.secret }));
+    const fixed = new InMemoryLocalUsers(users);
+    localUsers = deps.storeUsers ? new CombinedLocalUsers(fixed, deps.storeUsers) : fixed;
+    verifiers.push(
+      new LocalVerifier({ secret: config.local.secret, ...opt('users', deps.storeUsers && localUsers) }),
+    );
   }
   if (config.cognito) {
     const { tokenUse, ...cognito } = config.cognito;

@@ -12,6 +12,8 @@ export interface LocalUser {
   /** bcrypt hash (`$2a$`, `$2b$` or `$2y$`). */
   readonly passwordHash: string;
   readonly roles: readonly string[];
+  /** Epoch seconds: tokens issued (`iat`) before this are refused (store users, after passwd). */
+  readonly tokensValidAfter?: number;
 }
 
 /** Where local users come from. */

@@ -106,3 +106,37 @@ describe('local tokens', () => {
     await expect(verifier.verify('not.a.token')).rejects.toThrow('Token is malformed or invalid');
   });
 });
+
+describe('local tokens checked against the user directory', () => {
+  it('take current roles, refuse tokens older than tokensValidAfter, and report an unavailable directory', async () => {
+    let current: LocalUser | undefined = { ...alice, roles: ['ep2:admin'] };
+    let failing = false;
+    let lookups = 0;
+    let now = Date.now();
+    const users = {
+      bcryptRounds: 4,
+      find: () => {
+        lookups += 1;
+        return failing ? Promise.reject(new Error('store down')) : Promise.resolve(current);
+      },
+    };
+    const verifier = new LocalVerifier({ secret: SECRET, users, userCacheMs: 1000, now: () => now });
+    const { access_token: token } = await issueLocalToken(alice, { secret: SECRET, now: () => now });
+    const p = await verifier.verify(token);
+    expect([...p.roles]).toEqual([['ep2', 'admin']]);
+    await verifier.verify(token);
+    expect(lookups).toBe(1); // cached
+    now += 1500;
+    current = { ...alice, tokensValidAfter: Math.floor(now / 1000) + 1 };
+    expect(await code(verifier.verify(token))).toBe('MCPD_AUTH_INVALID');
+    now += 1500;
+    current = undefined;
+    await expect(verifier.verify(token)).rejects.toThrow(/no longer exists/);
+    now += 1500;
+    failing = true;
+    expect(await code(verifier.verify(token))).toBe('MCPD_AUTH_UNAVAILABLE');
+    failing = false;
+    current = alice;
+    expect((await verifier.verify(token)).name).toBe('alice'); // the failure was not cached
+  });
+});

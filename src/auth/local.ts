@@ -7,7 +7,7 @@
 import { SignJWT, jwtVerify } from 'jose';
 import { ConfigError } from '../config/errors.js';
 import { AuthError } from './errors.js';
-import type { LocalUser } from './local-users.js';
+import type { LocalUser, LocalUsers } from './local-users.js';
 import { rolesFromClaims, scopesFromClaims, type Principal } from './principal.js';
 import { joseFailure, type TokenShape, type TokenVerifier } from './verifier.js';
 
@@ -62,6 +62,13 @@ export async function issueLocalToken(user: LocalUser, options: LocalTokenOption
 
 export interface LocalVerifierOptions {
   readonly secret: string;
+  /**
+   * When given, a token verifies only while its user still exists and was issued after the user's last password
+   * change, and the roles are the user's current ones (not those frozen in the token). Looked up at most once per
+   * `userCacheMs` (default 2000) per user.
+   */
+  readonly users?: LocalUsers;
+  readonly userCacheMs?: number;
   /** Seconds of clock skew allowed on `exp`/`nbf`; default 5. */
   readonly clockToleranceSeconds?: number;
   readonly now?: () => number;
@@ -72,6 +79,7 @@ export class LocalVerifier implements TokenVerifier {
   readonly name = 'local';
   readonly #key: Uint8Array;
   readonly #options: LocalVerifierOptions;
+  readonly #userCache = new Map<string, { at: number; user: Promise<LocalUser | undefined> }>();
 
   constructor(options: LocalVerifierOptions) {
     this.#key = secretKey(options.secret);
@@ -98,7 +106,21 @@ export class LocalVerifier implements TokenVerifier {
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub === '')
       throw new AuthError('MCPD_AUTH_INVALID', 'Token has no subject');
-    const { globalAdmin, roles } = rolesFromClaims({ roles: payload['roles'] });
+    let roleClaim = payload['roles'];
+    if (this.#options.users) {
+      let user: LocalUser | undefined;
+      try {
+        user = await this.#currentUser(sub);
+      } catch (cause) {
+        throw new AuthError('MCPD_AUTH_UNAVAILABLE', 'The user directory is unavailable', { cause });
+      }
+      if (!user) throw new AuthError('MCPD_AUTH_INVALID', 'The user of this token no longer exists');
+      if ((payload.iat ?? 0) < (user.tokensValidAfter ?? 0)) {
+        throw new AuthError('MCPD_AUTH_INVALID', 'Token issued before the last password change');
+      }
+      roleClaim = [...user.roles];
+    }
+    const { globalAdmin, roles } = rolesFromClaims({ roles: roleClaim });
     const name = typeof payload['username'] === 'string' ? payload['username'] : sub;
     return {
       id: `local:${sub}`,
@@ -110,5 +132,17 @@ export class LocalVerifier implements TokenVerifier {
       ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }),
       claims: payload,
     };
+  }
+
+  #currentUser(username: string): Promise<LocalUser | undefined> {
+    const now = (this.#options.now ?? Date.now)();
+    const cached = this.#userCache.get(username);
+    if (cached && now - cached.at < (this.#options.userCacheMs ?? 2000)) return cached.user;
+    const user = (this.#options.users as LocalUsers).find(username);
+    if (this.#userCache.size > 10_000) this.#userCache.clear();
+    this.#userCache.set(username, { at: now, user });
+    // A failed lookup is not remembered.
+    user.catch(() => this.#userCache.delete(username));
+    return user;
   }
 }

@@ -15,6 +15,8 @@ const USAGE = `Usage:
   mcpd bundle deploy DIR --endpoint ID [--part P] [--url URL]          pack a bundle folder and deploy it
   mcpd key create --endpoint ID --role caller|editor|admin [--label L] an API key (printed once)
   mcpd key revoke KEY_ID
+  mcpd user add NAME --role admin|ENDPOINT:ROLE [--role …]            a local user (password: MCPD_PASSWORD or stdin)
+  mcpd user passwd NAME | mcpd user remove NAME | mcpd user list
   mcpd [FILE.json]                          MCP_TRANSPORT=stdio|sse picks the mode (default: serve)
   mcpd --version | --help`;
 
@@ -31,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       part: { type: 'string' },
       url: { type: 'string' },
       'updated-by': { type: 'string' },
-      role: { type: 'string' },
+      role: { type: 'string', multiple: true },
       label: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -87,9 +89,22 @@ async function main(argv: string[]): Promise<number> {
       loadConfig('serve', flags),
       action,
       arg,
-      { endpoint: values.endpoint, role: values.role, label: values.label },
+      {
+        endpoint: values.endpoint,
+        role: values.role?.length === 1 ? values.role[0] : undefined,
+        label: values.label,
+      },
       out,
     );
+  }
+  if (command === 'user') {
+    const { runUser, readPasswordFromEnvOrStdin } = await import('./users.js');
+    const [action, name, ...extra] = rest;
+    if (extra.length > 0) throw new ConfigError(`Unexpected arguments: ${extra.join(' ')}`);
+    return runUser(loadConfig('serve', flags), action, name, values.role ?? [], {
+      out,
+      readPassword: readPasswordFromEnvOrStdin,
+    });
   }
   if (rest.length > 0) throw new ConfigError(`Unexpected arguments: ${rest.join(' ')}\n${USAGE}`);
   const mode = pickMode(command);
