@@ -129,6 +129,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   // After the server stops taking requests: records still queued are written, then storage closes.
   app.addHook('onClose', async () => {
     await workers.close();
+    auth?.close();
     await recorder?.close();
     await Promise.allSettled([store.close(), blobs.close()]);
   });

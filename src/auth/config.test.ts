@@ -7,8 +7,7 @@ import { ADMIN_PRINCIPAL } from './admin-token.js';
 import { createApiKey, InMemoryApiKeyDirectory } from './api-keys.js';
 import { loadAuthConfig, summarizeAuthConfig } from './config.js';
 import { createAuth } from './create-auth.js';
-import { hashPassword, verifyLogin } from './local-users.js';
-import { issueLocalToken } from './local.js';
+import { hashPassword } from './local-users.js';
 
 const SECRET = 'x'.repeat(32);
 const ADMIN = 'y'.repeat(32);
@@ -164,14 +163,14 @@ describe('createAuth', () => {
       'https://idp.example',
     ]);
     expect(auth.generatedAdminToken).toBeUndefined();
-    const users = auth.localUsers;
-    if (users === undefined) throw new Error('no local users');
-    const root = await verifyLogin(users, 'root', 'root password 123');
-    expect(root?.roles).toEqual(['admin']);
-    expect((await verifyLogin(users, 'alice', 'alice password'))?.username).toBe('alice');
-    const token = await issueLocalToken(root ?? { username: '', passwordHash: '', roles: [] }, {
-      secret: SECRET,
-    });
+    expect(auth.logins.map((l) => l.name)).toEqual(['local']);
+    const local = auth.logins[0];
+    if (local === undefined) throw new Error('no local login');
+    const token = await local.login('root', 'root password 123');
+    if (token === undefined) throw new Error('root cannot log in');
+    expect(await local.login('root', 'wrong password')).toBeUndefined();
+    expect((await local.login('alice', 'alice password'))?.token_type).toBe('bearer');
+    auth.close();
     expect((await auth.authenticator.authenticate(`Bearer ${token.access_token}`))?.globalAdmin).toBe(true);
     const { key } = await createApiKey(apiKeys, { endpointId: 'ep1', role: 'caller' });
     expect((await auth.authenticator.authenticate(`Bearer ${key}`))?.kind).toBe('api-key');
@@ -207,7 +206,7 @@ describe('createAuth', () => {
     expect(generated?.created).toBe(true);
     expect(generated?.path).toBe(join(dir, 'd3', 'admin-token'));
     expect(await fresh.authenticator.authenticate(`Bearer ${generated?.token ?? ''}`)).toBe(ADMIN_PRINCIPAL);
-    expect(fresh.localUsers).toBeUndefined();
+    expect(fresh.logins).toEqual([]);
 
     const oidcOnly = loadAuthConfig({
       AUTH_PROVIDER: 'oidc',

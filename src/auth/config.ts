@@ -7,7 +7,10 @@
  * ACCESS_TOKEN_EXP       local: token lifetime in seconds (60 … 604800, default 3600)
  * LOCAL_USER_FILE        local: JSON array of {username, password_hash, roles}
  * ADMIN_USERNAME/ADMIN_PASSWORD  local: one more user, global admin (password ≥ 12 characters, hashed at start)
- * COGNITO_USER_POOL_ID, COGNITO_APP_CLIENT_ID (required), COGNITO_JWKS_URL, AWS_REGION or REGION_NAME
+ * COGNITO_USER_POOL_ID, COGNITO_APP_CLIENT_ID (required), COGNITO_JWKS_URL, AWS_REGION or REGION_NAME,
+ *                        COGNITO_APP_CLIENT_SECRET (USER_PASSWORD_AUTH with a client secret), COGNITO_ISSUER and
+ *                        COGNITO_ENDPOINT (a Cognito-compatible IdP instead of AWS's, e.g. cognito-local),
+ *                        COGNITO_PASSWORD_AUTH=true (POST /auth/token logs in through the pool; off by default)
  * MCPD_COGNITO_TOKEN_USE `access`, `id` or `access,id` (default)
  * MCPD_OIDC_ISSUER, MCPD_OIDC_AUDIENCE (comma list, required), MCPD_OIDC_JWKS_URL (default: discovery)
  * ADMIN_STATIC_TOKEN     bootstrap/CI token giving the global admin (≥ 32 characters)
@@ -40,6 +43,14 @@ export interface AuthConfig {
     readonly region?: string;
     readonly jwksUrl?: string;
     readonly tokenUse: readonly CognitoTokenUse[];
+    /** COGNITO_ISSUER: a Cognito-compatible IdP's issuer (default: AWS's for the pool). */
+    readonly issuer?: string;
+    /** COGNITO_ENDPOINT: the Cognito API for `POST /auth/token` (default: AWS's for the region). */
+    readonly endpoint?: string;
+    /** COGNITO_APP_CLIENT_SECRET: for app clients with a secret (SECRET_HASH). */
+    readonly clientSecret?: string;
+    /** COGNITO_PASSWORD_AUTH: `POST /auth/token` passes passwords to the pool (USER_PASSWORD_AUTH). */
+    readonly passwordAuth: boolean;
   };
   readonly oidc?: {
     readonly issuer: string;
@@ -65,6 +76,26 @@ function oneOf<T extends string>(name: string, values: string[], allowed: readon
       throw new ConfigError(`${name}: unknown value "${v}" (use ${allowed.join(', ')})`);
   }
   return [...new Set(values)] as T[];
+}
+
+function flag(name: string, value: string | undefined): boolean {
+  const v = set(value)?.toLowerCase();
+  if (v === undefined || v === 'false' || v === '0' || v === 'no') return false;
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`${name} must be an http(s) URL`);
+  return value;
 }
 
 function required(env: Env, name: string, provider: string): string {
@@ -120,6 +151,10 @@ export function loadAuthConfig(env: Env): AuthConfig {
       clientId: required(env, 'COGNITO_APP_CLIENT_ID', 'cognito'),
       ...opt('region', set(env['AWS_REGION']) ?? set(env['REGION_NAME'])),
       ...opt('jwksUrl', set(env['COGNITO_JWKS_URL'])),
+      ...opt('issuer', httpUrl('COGNITO_ISSUER', set(env['COGNITO_ISSUER']))?.replace(/\/+$/, '')),
+      ...opt('endpoint', httpUrl('COGNITO_ENDPOINT', set(env['COGNITO_ENDPOINT']))),
+      ...opt('clientSecret', set(env['COGNITO_APP_CLIENT_SECRET'])),
+      passwordAuth: flag('COGNITO_PASSWORD_AUTH', env['COGNITO_PASSWORD_AUTH']),
       tokenUse:
         tokenUse.length === 0
           ? ['access', 'id']
@@ -167,6 +202,10 @@ export function summarizeAuthConfig(config: AuthConfig): Record<string, unknown>
         userPoolId: config.cognito.userPoolId,
         clientId: config.cognito.clientId,
         tokenUse: config.cognito.tokenUse,
+        issuer: config.cognito.issuer ?? null,
+        endpoint: config.cognito.endpoint ?? null,
+        clientSecret: config.cognito.clientSecret === undefined ? 'unset' : 'set',
+        passwordAuth: config.cognito.passwordAuth,
       },
     ),
     ...opt('oidc', config.oidc && { issuer: config.oidc.issuer, audience: config.oidc.audience }),

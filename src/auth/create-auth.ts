@@ -17,6 +17,8 @@ import {
   type LocalUsers,
 } from './local-users.js';
 import { LocalVerifier } from './local.js';
+import { CognitoLogin } from './cognito-login.js';
+import { localLogin, type PasswordLogin } from './password-login.js';
 import { CombinedLocalUsers, type StoreUsers } from './store-users.js';
 import type { TokenVerifier } from './verifier.js';
 
@@ -37,8 +39,10 @@ export interface AuthDeps {
 
 export interface Auth {
   readonly authenticator: Authenticator;
-  /** For `POST /auth/token` (local provider only). */
-  readonly localUsers?: LocalUsers;
+  /** For `POST /auth/token`, tried in order (local users, then Cognito); empty when no provider takes passwords. */
+  readonly logins: readonly PasswordLogin[];
+  /** Releases provider clients. */
+  close(): void;
   /** Set when the admin token was read or generated from the data dir: print `path` (never the token). */
   readonly generatedAdminToken?: EnsuredAdminToken;
   /** Issuers to advertise as `authorization_servers` in the Protected Resource Metadata. */
@@ -48,6 +52,8 @@ export interface Auth {
 export async function createAuth(config: AuthConfig, deps: AuthDeps): Promise<Auth> {
   const verifiers: TokenVerifier[] = [];
   const servers: string[] = [];
+  const logins: PasswordLogin[] = [];
+  let cognitoLogin: CognitoLogin | undefined;
   const prefix = opt('roleClaimPrefix', config.roleClaimPrefix);
   if (deps.apiKeys) verifiers.push(new ApiKeyVerifier(deps.apiKeys));
   let localUsers: LocalUsers | undefined;
@@ -67,15 +73,27 @@ export async function createAuth(config: AuthConfig, deps: AuthDeps): Promise<Au
     }
     const fixed = new InMemoryLocalUsers(users);
     localUsers = deps.storeUsers ? new CombinedLocalUsers(fixed, deps.storeUsers) : fixed;
+    logins.push(localLogin(localUsers, config.local.secret, config.local.ttlSeconds));
     verifiers.push(
       new LocalVerifier({ secret: config.local.secret, ...opt('users', deps.storeUsers && localUsers) }),
     );
   }
   if (config.cognito) {
-    const { tokenUse, ...cognito } = config.cognito;
+    const { tokenUse, endpoint, clientSecret, passwordAuth, ...cognito } = config.cognito;
     const verifier = cognitoVerifier({ ...cognito, tokenUse, ...prefix });
     verifiers.push(verifier);
     servers.push(verifier.issuer);
+    if (passwordAuth) {
+      const poolRegion = cognito.userPoolId.slice(0, Math.max(0, cognito.userPoolId.indexOf('_')));
+      cognitoLogin = new CognitoLogin({
+        clientId: cognito.clientId,
+        region: cognito.region ?? (poolRegion || 'us-east-1'),
+        accessTokenUse: tokenUse.includes('access') ? 'access' : 'id',
+        ...opt('endpoint', endpoint),
+        ...opt('clientSecret', clientSecret),
+      });
+      logins.push(cognitoLogin);
+    }
   }
   if (config.oidc) {
     verifiers.push(new JwksVerifier({ ...config.oidc, ...prefix }));
@@ -93,7 +111,8 @@ export async function createAuth(config: AuthConfig, deps: AuthDeps): Promise<Au
   });
   return {
     authenticator,
-    ...opt('localUsers', localUsers),
+    logins,
+    close: () => cognitoLogin?.close(),
     ...opt('generatedAdminToken', generated),
     authorizationServers: servers,
   };

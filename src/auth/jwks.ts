@@ -185,6 +185,11 @@ export interface CognitoVerifierOptions extends Omit<
   readonly clientId: string;
   /** Default: both access and id tokens. */
   readonly tokenUse?: readonly CognitoTokenUse[];
+  /**
+   * COGNITO_ISSUER: the pool's issuer when it is not AWS's (a Cognito-compatible IdP such as cognito-local); the pool
+   * id then need not look like an AWS one.
+   */
+  readonly issuer?: string;
 }
 
 export function cognitoIssuer(region: string, userPoolId: string): string {
@@ -193,14 +198,23 @@ export function cognitoIssuer(region: string, userPoolId: string): string {
 
 /** A JwksVerifier for a Cognito user pool (JWKS at `{issuer}/.well-known/jwks.json` unless `jwksUrl`). */
 export function cognitoVerifier(options: CognitoVerifierOptions): JwksVerifier {
-  const { userPoolId, clientId, tokenUse, region: given, ...rest } = options;
+  const { userPoolId, clientId, tokenUse, region: given, issuer: customIssuer, ...rest } = options;
+  if (clientId === '')
+    throw new ConfigError('COGNITO_APP_CLIENT_ID is required for the cognito auth provider');
+  if (customIssuer !== undefined) {
+    return new JwksVerifier({
+      ...rest,
+      issuer: customIssuer,
+      jwksUrl: options.jwksUrl ?? `${customIssuer}/.well-known/jwks.json`,
+      cognito: { clientId, ...(tokenUse ? { tokenUse } : {}) },
+      name: 'cognito',
+    });
+  }
   if (!/^[a-z]{2}(-[a-z]+)+-\d+_[A-Za-z0-9]+$/.test(userPoolId)) {
     throw new ConfigError(`COGNITO_USER_POOL_ID must look like eu-west-1_AbCdEf123, not ${userPoolId}`);
   }
   const region = given ?? userPoolId.slice(0, userPoolId.indexOf('_'));
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new ConfigError(`Not an AWS region: ${region}`);
-  if (clientId === '')
-    throw new ConfigError('COGNITO_APP_CLIENT_ID is required for the cognito auth provider');
   const issuer = cognitoIssuer(region, userPoolId);
   return new JwksVerifier({
     ...rest,

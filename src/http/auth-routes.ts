@@ -1,13 +1,13 @@
 /**
- * The auth routes: `POST /auth/token` (the older engine's form fields `username`/`password`, or JSON; local users;
+ * The auth routes: `POST /auth/token` (the older engine's form fields `username`/`password`, or JSON; local users,
+ * then Cognito USER_PASSWORD_AUTH;
  * rate-limited against password guessing), `GET /me` (who the token says you are), and the Protected Resource
  * Metadata documents (RFC 9728) for the server and for each endpoint.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Auth } from '../auth/create-auth.js';
 import { AuthError } from '../auth/errors.js';
-import { issueLocalToken } from '../auth/local.js';
-import { type LocalUser, verifyLogin } from '../auth/local-users.js';
+import type { LoginAnswer } from '../auth/password-login.js';
 import { PRM_WELL_KNOWN, protectedResourceMetadata } from '../auth/metadata.js';
 import type { LoginRateLimiter } from '../auth/rate-limit.js';
 import type { AuthConfig } from '../auth/config.js';
@@ -51,27 +51,32 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   const { auth, config, limiter } = deps;
 
   app.post('/auth/token', async (req, reply) => {
-    const users = auth.localUsers;
-    const secret = config.local?.secret;
-    if (!users || !secret) {
-      return reply.code(404).send({ detail: 'Local users are not enabled (AUTH_PROVIDER=local)' });
+    if (auth.logins.length === 0) {
+      return reply
+        .code(404)
+        .send({
+          detail: 'Password logins are not enabled (AUTH_PROVIDER=local, or cognito with an app client)',
+        });
     }
     try {
       const { username, password } = credentials(req.headers['content-type'], req.body);
       // Counted while the password is checked, so parallel guesses cannot all pass the limiter at once.
       limiter.begin(username, req.ip);
-      let user: LocalUser | undefined;
+      let answer: LoginAnswer | undefined;
       try {
-        user = await verifyLogin(users, username, password);
+        for (const provider of auth.logins) {
+          answer = await provider.login(username, password);
+          if (answer) break;
+        }
       } finally {
         limiter.end(username, req.ip);
       }
-      if (!user) {
+      if (!answer) {
         limiter.recordFailure(username, req.ip);
         throw new AuthError('MCPD_AUTH_BAD_CREDENTIALS', 'Incorrect username or password');
       }
       limiter.recordSuccess(username, req.ip);
-      return await issueLocalToken(user, { secret, ttlSeconds: config.local?.ttlSeconds ?? 3600 });
+      return answer;
     } catch (err) {
       if (err instanceof AuthError) return fail(reply, err);
       throw err;
