@@ -22,6 +22,9 @@ import { type Auth, createAuth } from './auth/create-auth.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { StoreApiKeys } from './auth/store-api-keys.js';
 import { StoreUsers } from './auth/store-users.js';
+import { AdminTokenVerifier } from './auth/admin-token.js';
+import { createMetrics, newAuthCounters } from './observability/metrics.js';
+import { registerMetricsRoute } from './http/metrics-route.js';
 import { WorkerPools } from './execution/worker/pools.js';
 import type { Logger } from './observability/logger.js';
 import { EndpointRegistry } from './registry/endpoints.js';
@@ -87,6 +90,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   const auth = config.open
     ? undefined
     : await createAuth(config.auth, { dataDir: config.dataDir, apiKeys, storeUsers: new StoreUsers(store) });
+  const authCounters = newAuthCounters();
   const app = buildApp({
     config,
     engine,
@@ -100,6 +104,10 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
             authenticator: auth.authenticator,
             publicUrl: config.auth.publicUrl,
             logger,
+            counters: authCounters,
+            ...(config.auth.metricsToken
+              ? { metricsToken: new AdminTokenVerifier(config.auth.metricsToken, 'MCPD_METRICS_TOKEN') }
+              : {}),
           }),
         }
       : {}),
@@ -110,7 +118,25 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   });
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
-  if (auth) registerAuthRoutes(app, { auth, config: config.auth, limiter: new LoginRateLimiter() });
+  if (auth) {
+    registerAuthRoutes(app, {
+      auth,
+      config: config.auth,
+      limiter: new LoginRateLimiter(),
+      counters: authCounters,
+    });
+  }
+  registerMetricsRoute(
+    app,
+    createMetrics({
+      calls: engine.callCounts,
+      workers,
+      sessions,
+      endpoints: registry,
+      ...(recorder ? { recorder } : {}),
+      ...(auth ? { auth: authCounters } : {}),
+    }),
+  );
   await registerGraphql(app, {
     store,
     blobs,

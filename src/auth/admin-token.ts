@@ -27,10 +27,10 @@ export class AdminTokenVerifier {
   readonly #digest: Buffer;
 
   /** `token`: ADMIN_STATIC_TOKEN (at least 32 characters) or the generated one. */
-  constructor(token: string) {
+  constructor(token: string, name = 'ADMIN_STATIC_TOKEN') {
     if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
       throw new ConfigError(
-        `ADMIN_STATIC_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (e.g. \`openssl rand -hex 32\`)`,
+        `${name} must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (e.g. \`openssl rand -hex 32\`)`,
       );
     }
     this.#digest = digest(token);

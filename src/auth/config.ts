@@ -14,6 +14,7 @@
  * MCPD_COGNITO_TOKEN_USE `access`, `id` or `access,id` (default)
  * MCPD_OIDC_ISSUER, MCPD_OIDC_AUDIENCE (comma list, required), MCPD_OIDC_JWKS_URL (default: discovery)
  * ADMIN_STATIC_TOKEN     bootstrap/CI token giving the global admin (≥ 32 characters)
+ * MCPD_METRICS_TOKEN     a token for Prometheus: reads /metrics only (≥ 32 characters); admins may read it too
  * MCPD_PUBLIC_URL        the server's public base URL: enables Protected Resource Metadata and audience checks
  * MCPD_ROLE_CLAIM_PREFIX only role/group strings with this prefix count (see principal.ts)
  * MCPD_SCOPES_SUPPORTED  comma list advertised in the metadata
@@ -58,6 +59,8 @@ export interface AuthConfig {
     readonly jwksUrl?: string;
   };
   readonly adminStaticToken?: string;
+  /** MCPD_METRICS_TOKEN: a Bearer token that may read /metrics and nothing else. */
+  readonly metricsToken?: string;
   readonly publicUrl?: string;
   readonly roleClaimPrefix?: string;
   readonly scopesSupported: readonly string[];
@@ -113,6 +116,8 @@ export function loadAuthConfig(env: Env): AuthConfig {
       : oneOf('AUTH_PROVIDER', raw, ['local', 'cognito', 'oidc'] as const);
   const staticToken = set(env['ADMIN_STATIC_TOKEN']);
   if (staticToken !== undefined) new AdminTokenVerifier(staticToken); // validates the length
+  const metricsToken = set(env['MCPD_METRICS_TOKEN']);
+  if (metricsToken !== undefined) new AdminTokenVerifier(metricsToken, 'MCPD_METRICS_TOKEN');
   const publicUrl = set(env['MCPD_PUBLIC_URL']);
   let base: string | undefined;
   try {
@@ -178,6 +183,7 @@ export function loadAuthConfig(env: Env): AuthConfig {
     ...opt('cognito', cognito),
     ...opt('oidc', oidc),
     ...opt('adminStaticToken', staticToken),
+    ...opt('metricsToken', metricsToken),
     ...opt('publicUrl', base),
     ...opt('roleClaimPrefix', set(env['MCPD_ROLE_CLAIM_PREFIX'])),
     scopesSupported: list(env['MCPD_SCOPES_SUPPORTED']),
@@ -210,6 +216,7 @@ export function summarizeAuthConfig(config: AuthConfig): Record<string, unknown>
     ),
     ...opt('oidc', config.oidc && { issuer: config.oidc.issuer, audience: config.oidc.audience }),
     adminStaticToken: config.adminStaticToken === undefined ? 'unset' : 'set',
+    metricsToken: config.metricsToken === undefined ? 'unset' : 'set',
     publicUrl: config.publicUrl ?? null,
   };
 }

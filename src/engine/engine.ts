@@ -6,6 +6,7 @@
  */
 
 import type { CallRecorder } from '../calls/recorder.js';
+import { type CallCounts, newCallCounts } from '../execution/run.js';
 import type { Logger } from '../observability/logger.js';
 import { NAME, VERSION } from '../version.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
@@ -85,6 +86,8 @@ export class Engine {
   readonly cacheTtlMs: number;
   /** Records every tools/call, resources/read and prompts/get when set (the daemon sets it; stdio does not). */
   recorder: CallRecorder | undefined;
+  /** Calls per kind, returned and failed (for /metrics). */
+  readonly callCounts: CallCounts = newCallCounts();
   /** How long an `is_async` tool call may run before the caller gets its `mcp://function-call/{uuid}` handle. */
   asyncWaitMs = 3000;
   private readonly methods = new Map<string, MethodSpec>();

@@ -13,20 +13,36 @@ import { RequestToolContext } from './tool-context.js';
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; message: string };
 
+export type CallKind = 'tool' | 'resource' | 'prompt' | 'completion';
+
+/** Calls per kind that returned and that failed (read by /metrics). */
+export type CallCounts = Record<CallKind, { ok: number; failed: number }>;
+
+export function newCallCounts(): CallCounts {
+  const zero = () => ({ ok: 0, failed: 0 });
+  return { tool: zero(), resource: zero(), prompt: zero(), completion: zero() };
+}
+
 export function runHandler(
   handler: Handler,
   args: Record<string, unknown>,
   rc: RequestContext,
   engine: Engine,
+  kind: CallKind,
   label: string,
 ): Promise<Outcome> {
+  const counts = engine.callCounts[kind];
   // Promise chaining rather than async/await: this sits on the tools/call hot path and saves a frame per call.
   return handler.invoke(args, new RequestToolContext(rc, engine, handler.settings)).then(
-    (value): Outcome => ({ ok: true, value }),
+    (value): Outcome => {
+      counts.ok++;
+      return { ok: true, value };
+    },
     (err: unknown): Outcome => {
       // Not failures: a request for client input (2026-07-28), and a capability the request must declare.
       if (err instanceof InputRequired) throw err;
       if (err instanceof McpError && err.code === ModernErrorCode.MissingRequiredClientCapability) throw err;
+      counts.failed++;
       const code = (err as { code?: unknown } | null)?.code;
       const message = err instanceof Error ? err.message : String(err);
       // A bundle may answer with a protocol error on purpose; the runtime's own McpErrors that reach bundle code

@@ -6,7 +6,9 @@
  * Public: /health, POST /auth/token, the metadata documents and CORS preflights.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AdminTokenVerifier } from '../auth/admin-token.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { type AuthCounters, bump } from '../observability/metrics.js';
 import { AuthError } from '../auth/errors.js';
 import { resourceMetadataUrl, resourceUri, wwwAuthenticate, wwwAuthenticateFor } from '../auth/metadata.js';
 import { type Action, authorize } from '../auth/policy.js';
@@ -21,6 +23,10 @@ export interface GuardOptions {
   /** MCPD_PUBLIC_URL: enables the audience check and absolute metadata URLs. */
   readonly publicUrl: string | undefined;
   readonly logger: Logger;
+  /** MCPD_METRICS_TOKEN: lets Prometheus read /metrics without an admin token. */
+  readonly metricsToken?: AdminTokenVerifier;
+  /** Refusals by code, for /metrics. */
+  readonly counters?: AuthCounters;
 }
 
 const PUBLIC = new Set(['/health', '/auth/token']);
@@ -52,6 +58,9 @@ export function createAuthGuard(opts: GuardOptions) {
       return resourceMetadataUrl(base);
     }
   };
+  const refused = (code: string) => {
+    if (opts.counters) bump(opts.counters.refused, code);
+  };
   const challenge = (reply: FastifyReply, status: number, header: string, message: string, code: number) => {
     reply.header('www-authenticate', header);
     return sendRpcError(reply, status, code, message);
@@ -62,17 +71,24 @@ export function createAuthGuard(opts: GuardOptions) {
     if (route === undefined || PUBLIC.has(route) || route.startsWith('/.well-known/')) return undefined;
     // CORS preflights (cors.ts): browsers send them without credentials; they reveal nothing about endpoints.
     if (req.method === 'OPTIONS' && route === '/*') return undefined;
+    const authorization = req.headers.authorization;
+    if (
+      route === '/metrics' &&
+      opts.metricsToken &&
+      authorization?.startsWith('Bearer ') &&
+      opts.metricsToken.matches(authorization.slice(7))
+    ) {
+      return undefined;
+    }
     const rawId = (req.params as { endpointId?: unknown } | undefined)?.endpointId;
     const endpointId = typeof rawId === 'string' && ENDPOINT_ID.test(rawId) ? rawId : undefined;
     const resources = opts.publicUrl && endpointId ? [resourceUri(opts.publicUrl, endpointId)] : undefined;
     let principal: Principal | undefined;
     try {
-      principal = await opts.authenticator.authenticate(
-        req.headers.authorization,
-        resources ? { resources } : {},
-      );
+      principal = await opts.authenticator.authenticate(authorization, resources ? { resources } : {});
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
+      refused(err.code);
       if (err.status === 503) {
         opts.logger.error({ err: err.cause ?? err }, 'authentication unavailable');
         return sendRpcError(
@@ -89,6 +105,7 @@ export function createAuthGuard(opts: GuardOptions) {
       return challenge(reply, err.status, header, `Unauthorized: ${err.message}`, ErrorCode.ConnectionClosed);
     }
     if (!principal) {
+      refused('MCPD_AUTH_MISSING');
       const header = wwwAuthenticate({ resourceMetadata: metadataUrl(req, endpointId) });
       return challenge(
         reply,
@@ -104,6 +121,7 @@ export function createAuthGuard(opts: GuardOptions) {
     const decision = authorize(principal, action === 'admin' ? undefined : (endpointId ?? ''), action);
     if (decision === 'allow') return undefined;
     if (decision === 'invisible') {
+      refused('MCPD_AUTH_INVISIBLE');
       // Exactly what an endpoint that does not exist answers (the transports name the partition).
       const partition =
         endpointId === undefined ? undefined : partitionFor(endpointId, req.headers['part-id']);
@@ -112,6 +130,7 @@ export function createAuthGuard(opts: GuardOptions) {
         : 'Not Found';
       return sendRpcError(reply, 404, ErrorCode.InvalidRequest, message);
     }
+    refused('MCPD_AUTH_FORBIDDEN');
     const header = wwwAuthenticate({
       resourceMetadata: metadataUrl(req, endpointId),
       error: 'insufficient_scope',

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Auth } from '../auth/create-auth.js';
 import { AuthError } from '../auth/errors.js';
 import type { LoginAnswer } from '../auth/password-login.js';
+import { type AuthCounters, bump } from '../observability/metrics.js';
 import { PRM_WELL_KNOWN, protectedResourceMetadata } from '../auth/metadata.js';
 import type { LoginRateLimiter } from '../auth/rate-limit.js';
 import type { AuthConfig } from '../auth/config.js';
@@ -18,6 +19,8 @@ export interface AuthRouteDeps {
   readonly auth: Auth;
   readonly config: AuthConfig;
   readonly limiter: LoginRateLimiter;
+  /** Login outcomes, for /metrics. */
+  readonly counters?: AuthCounters;
 }
 
 function credentials(contentType: string | undefined, body: unknown): { username: string; password: string } {
@@ -40,6 +43,13 @@ function credentials(contentType: string | undefined, body: unknown): { username
   return { username, password };
 }
 
+const OUTCOME: Partial<Record<AuthError['code'], string>> = {
+  MCPD_AUTH_BAD_CREDENTIALS: 'bad_credentials',
+  MCPD_AUTH_RATE_LIMITED: 'rate_limited',
+  MCPD_AUTH_UNAVAILABLE: 'unavailable',
+  MCPD_AUTH_MISSING: 'invalid',
+};
+
 const fail = (reply: FastifyReply, err: AuthError) => {
   if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply
@@ -49,14 +59,15 @@ const fail = (reply: FastifyReply, err: AuthError) => {
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): void {
   const { auth, config, limiter } = deps;
+  const count = (outcome: string) => {
+    if (deps.counters) bump(deps.counters.logins, outcome);
+  };
 
   app.post('/auth/token', async (req, reply) => {
     if (auth.logins.length === 0) {
-      return reply
-        .code(404)
-        .send({
-          detail: 'Password logins are not enabled (AUTH_PROVIDER=local, or cognito with an app client)',
-        });
+      return reply.code(404).send({
+        detail: 'Password logins are not enabled (AUTH_PROVIDER=local, or cognito with an app client)',
+      });
     }
     try {
       const { username, password } = credentials(req.headers['content-type'], req.body);
@@ -76,9 +87,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         throw new AuthError('MCPD_AUTH_BAD_CREDENTIALS', 'Incorrect username or password');
       }
       limiter.recordSuccess(username, req.ip);
+      count('ok');
       return answer;
     } catch (err) {
-      if (err instanceof AuthError) return fail(reply, err);
+      if (err instanceof AuthError) {
+        count(OUTCOME[err.code] ?? 'failed');
+        return fail(reply, err);
+      }
       throw err;
     }
   });

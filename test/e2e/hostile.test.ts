@@ -83,6 +83,25 @@ describe('hostile tool code in workers', () => {
     expect(byName('ok').every((c) => c.status === 'completed')).toBe(true);
     expect(calls.filter((c) => c.status === 'in_process')).toEqual([]);
   });
+
+  it('counts those crashes, timeouts and failures in /metrics, without naming any endpoint or tool', async () => {
+    const res = await fetch(`${d.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (line: string) =>
+      Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1]);
+    // hog (out of memory), exit, asyncCrash: the worker died by the tool's hand.
+    expect(value('mcpd_worker_crashes_total')).toBeGreaterThanOrEqual(3);
+    // loop and stubborn.
+    expect(value('mcpd_call_timeouts_total')).toBeGreaterThanOrEqual(2);
+    expect(value('mcpd_calls_total{kind="tool",outcome="failed"}')).toBeGreaterThanOrEqual(7);
+    expect(value('mcpd_calls_total{kind="tool",outcome="ok"}')).toBeGreaterThanOrEqual(8);
+    expect(value('mcpd_worker_threads_started_total')).toBeGreaterThan(value('mcpd_worker_crashes_total'));
+    expect(value('mcpd_call_records_written_total')).toBeGreaterThan(0);
+    expect(text).toMatch(/^mcpd_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+    expect(text).toMatch(/^mcpd_process_cpu_seconds_total /m);
+    expect(text).not.toMatch(/bystander|hog|stubborn/);
+  });
 });
 
 describe('the tool context across the thread', () => {

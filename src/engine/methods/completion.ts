@@ -33,7 +33,7 @@ export const completionMethods: MethodTable = {
       if (!handler) return empty;
       const args: Record<string, unknown> = { argument: { name: argument.name, value: argument.value } };
       if (params['context'] !== undefined) args['context'] = params['context'];
-      const outcome = await runHandler(handler, args, ctx, engine, `completion ${key}`);
+      const outcome = await runHandler(handler, args, ctx, engine, 'completion', `completion ${key}`);
       return outcome.ok ? toCompletionResult(outcome.value) : empty;
     },
   },

@@ -40,7 +40,7 @@ export const promptMethods: MethodTable = {
         throw new McpError(ErrorCode.InternalError, `Prompt ${name} has no implementation linked`);
       const handler = entry.handler;
       const get = async () => {
-        const outcome = await runHandler(handler, args, ctx, engine, `prompt ${name}`);
+        const outcome = await runHandler(handler, args, ctx, engine, 'prompt', `prompt ${name}`);
         if (!outcome.ok)
           throw new McpError(ErrorCode.InternalError, `Prompt ${name} failed: ${outcome.message}`);
         return toPromptResult(outcome.value, entry.definition['description']);

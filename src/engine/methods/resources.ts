@@ -62,7 +62,7 @@ export const resourceMethods: MethodTable = {
         throw new McpError(ErrorCode.InternalError, `Resource ${uri} has no implementation linked`);
       const linked = handler;
       const read = async () => {
-        const outcome = await runHandler(linked, args, ctx, engine, `resource ${uri}`);
+        const outcome = await runHandler(linked, args, ctx, engine, 'resource', `resource ${uri}`);
         if (!outcome.ok)
           throw new McpError(ErrorCode.InternalError, `Reading ${uri} failed: ${outcome.message}`);
         return toResourceResult(outcome.value, uri, mimeType);

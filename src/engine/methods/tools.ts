@@ -81,7 +81,7 @@ function execute(
   if (!check.ok) return toolErrorResult(`Invalid arguments for tool ${name}: ${check.message}`);
   const handler = entry.handler;
   if (!handler) return toolErrorResult(`Tool ${name} has no implementation linked`);
-  return runHandler(handler, args, ctx, engine, `tool ${name}`).then((outcome) => {
+  return runHandler(handler, args, ctx, engine, 'tool', `tool ${name}`).then((outcome) => {
     if (!outcome.ok) return toolErrorResult(outcome.message);
     const outputSchema = entry.definition['outputSchema'];
     const result = toToolResult(outcome.value, handler.returnType, outputSchema !== undefined);

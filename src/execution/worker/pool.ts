@@ -69,6 +69,28 @@ interface Thread {
 
 const SOURCE = `(${workerMain.toString()})()`;
 
+/** What the pools did, over all endpoints (read by /metrics). */
+export interface WorkerCounters {
+  /** Threads started. */
+  spawned: number;
+  /** Threads gone (recycled, idle, crashed, terminated, shut down). */
+  ended: number;
+  /** Threads that crashed or ran out of memory. */
+  crashed: number;
+  /** Calls stopped by the per-call time limit. */
+  timeouts: number;
+  /** Calls refused because the endpoint's queue was full. */
+  busy: number;
+}
+
+export const newWorkerCounters = (): WorkerCounters => ({
+  spawned: 0,
+  ended: 0,
+  crashed: 0,
+  timeouts: 0,
+  busy: 0,
+});
+
 export class EndpointWorkers {
   private readonly threads: Thread[] = [];
   private readonly running = new Map<number, Running>();
@@ -81,6 +103,7 @@ export class EndpointWorkers {
     readonly endpointId: string,
     private readonly limits: PoolLimits,
     private readonly logger: Logger,
+    private readonly counters: WorkerCounters = newWorkerCounters(),
   ) {}
 
   /** Worker threads alive (draining ones included). */
@@ -92,6 +115,7 @@ export class EndpointWorkers {
     if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
     if (this.active < this.limits.maxConcurrent) return this.start(call, ctx);
     if (this.queue.length >= this.limits.maxQueued) {
+      this.counters.busy++;
       // A protocol error (not a tool failure): the client should retry later, as with HTTP 429.
       return Promise.reject(
         Object.assign(new Error(`Too many calls in progress on endpoint ${this.endpointId}; retry later`), {
@@ -182,6 +206,7 @@ export class EndpointWorkers {
       stderr: true,
     });
     worker.unref();
+    this.counters.spawned++;
     const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) =>
       this.logger.info(
         { endpoint: this.endpointId, stream, output: chunk.toString('utf8').slice(0, 2000) },
@@ -195,9 +220,14 @@ export class EndpointWorkers {
     worker.on('error', (err) => {
       const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.logger.warn({ err, endpoint: this.endpointId }, 'bundle worker failed');
+      if (!thread.dead) this.counters.crashed++;
       this.bury(thread, oom ? 'The tool ran out of memory' : 'The tool crashed its worker');
     });
-    worker.on('exit', (code) => this.bury(thread, `The tool's worker exited (code ${code})`));
+    worker.on('exit', (code) => {
+      // Not by our hand (kill marks the thread dead first): the tool ended its own thread.
+      if (!thread.dead) this.counters.crashed++;
+      this.bury(thread, `The tool's worker exited (code ${code})`);
+    });
     return thread;
   }
 
@@ -246,7 +276,10 @@ export class EndpointWorkers {
     const r = this.running.get(id);
     if (!r || r.grace) return;
     this.reply(r.thread, { t: 'abort', id, reason });
-    if (timedOut) r.forced = new ExecutionError('MCPD_EXEC_TIMEOUT', reason);
+    if (timedOut) {
+      r.forced = new ExecutionError('MCPD_EXEC_TIMEOUT', reason);
+      this.counters.timeouts++;
+    }
     r.grace = setTimeout(() => {
       if (!this.running.has(id)) return;
       this.logger.warn(
@@ -266,6 +299,7 @@ export class EndpointWorkers {
   private bury(thread: Thread, reason: string): void {
     if (thread.dead) return;
     thread.dead = true;
+    this.counters.ended++;
     const i = this.threads.indexOf(thread);
     if (i >= 0) this.threads.splice(i, 1);
     for (const [id, r] of this.running) {

@@ -1,9 +1,10 @@
 /** The worker pools of all endpoints, created on an endpoint's first worker call. */
 import type { Logger } from '../../observability/logger.js';
-import { EndpointWorkers, type PoolLimits } from './pool.js';
+import { EndpointWorkers, newWorkerCounters, type PoolLimits, type WorkerCounters } from './pool.js';
 
 export class WorkerPools {
   private readonly pools = new Map<string, EndpointWorkers>();
+  readonly counters: WorkerCounters = newWorkerCounters();
 
   constructor(
     readonly limits: PoolLimits,
@@ -13,7 +14,7 @@ export class WorkerPools {
   for(endpointId: string): EndpointWorkers {
     let pool = this.pools.get(endpointId);
     if (!pool) {
-      pool = new EndpointWorkers(endpointId, this.limits, this.logger);
+      pool = new EndpointWorkers(endpointId, this.limits, this.logger, this.counters);
       this.pools.set(endpointId, pool);
     }
     return pool;
