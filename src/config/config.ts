@@ -28,6 +28,11 @@ export interface Config {
   readonly allowedHosts: readonly string[];
   /** Origin header values accepted (browser requests); empty means same-host origins only. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * MCPD_TRUST_PROXY: whose X-Forwarded-For/-Proto/-Host to believe (Fastify `trustProxy`): `true` (any), a hop
+   * count, or addresses/CIDRs. Off by default, so a client cannot pick its own address for the login limiter.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
   /** Streamable HTTP without sessions: every request stands alone. */
   readonly stateless: boolean;
   readonly bodyLimitBytes: number;
@@ -126,6 +131,7 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     open,
     allowedHosts: Object.freeze(list(env['MCPD_ALLOWED_HOSTS'])),
     allowedOrigins: Object.freeze(list(env['MCPD_ALLOWED_ORIGINS'])),
+    trustProxy: trustProxy(env['MCPD_TRUST_PROXY']),
     stateless: bool('MCPD_STATELESS', env['MCPD_STATELESS']),
     bodyLimitBytes: int(
       'MCPD_BODY_LIMIT',
@@ -175,6 +181,29 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
       350 * 1024,
     ),
   });
+}
+
+function trustProxy(raw: string | undefined): boolean | number | readonly string[] {
+  const v = nonEmpty(raw)?.toLowerCase();
+  if (v === undefined || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return int('MCPD_TRUST_PROXY', v, 1, 100);
+  const entries = list(v);
+  for (const e of entries) {
+    const [address, bits, extra] = e.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    if (
+      family === 0 ||
+      extra !== undefined ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))
+    ) {
+      throw new ConfigError(
+        `MCPD_TRUST_PROXY must be true, false, a hop count, or IP addresses/CIDRs; "${e}" is none of these`,
+      );
+    }
+  }
+  return Object.freeze(entries);
 }
 
 function isolation(raw: string | undefined): 'inline' | 'worker' {

@@ -16,6 +16,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ENDPOINT_ID, type EndpointRegistry, partitionFor } from '../registry/endpoints.js';
 import type { HttpSessionStore } from '../transports/http-sessions.js';
 import { registerLegacySse } from '../transports/legacy-sse.js';
+import { ActivityFeed } from '../transports/activity-feed.js';
 import { streamableFastPath } from '../transports/streamable-fast-path.js';
 import { registerStreamableHttp } from '../transports/streamable-http.js';
 import { registerCors } from './cors.js';
@@ -68,6 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return server;
     },
     bodyLimit: config.bodyLimitBytes,
+    trustProxy: trustProxyOption(config.trustProxy),
     return503OnClosing: true,
     forceCloseConnections: true,
     // Fastify's own logger stays off: it would build a child logger per request. Errors are logged by the
@@ -152,7 +154,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     stateless: config.stateless,
     ...streams,
   });
-  registerLegacySse(app, { engine, endpoints: registry, sessions, keepAliveMs: config.keepAliveMs });
+  registerLegacySse(app, {
+    engine,
+    endpoints: registry,
+    sessions,
+    keepAliveMs: config.keepAliveMs,
+    activity: new ActivityFeed(),
+  });
   // Before connections are cut: listen streams get their final result, so clients see a graceful end.
   app.addHook('preClose', async () => {
     engine.endSubscriptions();
@@ -160,4 +168,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.addHook('onClose', async () => sessions.close());
   return app;
+}
+
+/** Fastify's `trustProxy` for MCPD_TRUST_PROXY (a hop count becomes "trust the first n hops"). */
+function trustProxyOption(
+  v: Config['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof v === 'number') return (_address, hop) => hop < v;
+  return typeof v === 'boolean' ? v : [...v];
 }

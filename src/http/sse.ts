@@ -13,6 +13,8 @@ export class SseWriter {
     private readonly res: ServerResponse,
     headers: Record<string, string>,
     keepAliveMs: number,
+    /** Send the older engine's `event: heartbeat` (with a timestamp) instead of a comment when idle. */
+    heartbeatEvent = false,
   ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -23,7 +25,15 @@ export class SseWriter {
     });
     res.flushHeaders();
     res.on('close', () => this.markClosed());
-    this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), keepAliveMs);
+    this.keepAlive = setInterval(
+      () =>
+        this.write(
+          heartbeatEvent
+            ? `event: heartbeat\ndata: {"timestamp":"${new Date().toISOString()}"}\n\n`
+            : ': keep-alive\n\n',
+        ),
+      keepAliveMs,
+    );
     this.keepAlive.unref();
   }
 

@@ -1,7 +1,8 @@
 /**
  * Legacy HTTP+SSE transport (MCP 2024-11-05): `GET /{endpoint_id}/sse` opens the stream and names the POST URL in
  * its `endpoint` event; POSTs to that URL are acknowledged with 202 and answered as `message` events on the stream.
- * The older engine's `connected` event follows `endpoint`, so its clients keep working.
+ * The older engine's `connected` event follows `endpoint`, so its clients keep working, as do its `heartbeat`
+ * events when idle and its `mcp_activity` echo of session-less POSTs to `/{endpoint_id}/sse` (activity-feed.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EndpointLookup, Engine } from '../engine/engine.js';
@@ -18,12 +19,15 @@ import {
 } from './http-common.js';
 import type { HttpSessionStore } from './http-sessions.js';
 import { handlePlainJson } from './plain-json.js';
+import { ActivityFeed } from './activity-feed.js';
 
 export interface LegacySseOptions {
   engine: Engine;
   endpoints: EndpointLookup;
   sessions: HttpSessionStore;
   keepAliveMs: number;
+  /** The older engine's per-user `mcp_activity` events on `GET /{endpoint_id}/sse`. */
+  activity: ActivityFeed;
 }
 
 type MessageRequest = FastifyRequest<{ Params: { endpointId: string }; Querystring: { sessionId?: string } }>;
@@ -40,7 +44,7 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
     http.session.protocolVersion = '2024-11-05';
     sessions.add(http);
     reply.hijack();
-    const writer = new SseWriter(reply.raw, {}, opts.keepAliveMs);
+    const writer = new SseWriter(reply.raw, {}, opts.keepAliveMs, true);
     http.stream = writer;
     http.session.notifier = (m: JsonRpcMessage) => writer.event(JSON.stringify(m), undefined, 'message');
     // The path names the endpoint; a Part-ID travels as a header on the POSTs too.
@@ -51,6 +55,12 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
       'connected',
     );
     writer.onClose(() => sessions.delete(id));
+    const lastEventId = req.headers['last-event-id'];
+    opts.activity.subscribe(
+      ActivityFeed.key(endpointId, principalOf(req)),
+      writer,
+      typeof lastEventId === 'string' ? lastEventId : undefined,
+    );
     return reply;
   });
 
@@ -60,7 +70,15 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
     const body = readJsonBody(req, reply);
     if (!body) return reply;
     if (sessionId === undefined) {
-      return handlePlainJson(engine, req.params.endpointId, body.value, reply, undefined);
+      // The older engine's call: answered in the body, and echoed to the caller's own activity streams.
+      const endpointId = req.params.endpointId;
+      const key = ActivityFeed.key(endpointId, principalOf(req));
+      const echo = req.routeOptions.url?.endsWith('/sse') === true;
+      return handlePlainJson(engine, endpointId, body.value, reply, undefined, (request, response) => {
+        if (!echo) return;
+        const method = (request as { method?: unknown } | null)?.method;
+        opts.activity.publish(key, typeof method === 'string' ? method : 'batch', request, response ?? null);
+      });
     }
     const http = sessions.get(sessionId);
     if (

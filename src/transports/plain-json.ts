@@ -15,6 +15,8 @@ export async function handlePlainJson(
   value: unknown,
   reply: FastifyReply,
   version: string | undefined,
+  /** Told of every message and its answer (`undefined` for a notification). */
+  onAnswer?: (request: unknown, response: unknown) => void,
 ): Promise<FastifyReply> {
   const session = new Session(endpointId);
   session.principal = principalOf(reply.request);
@@ -22,6 +24,7 @@ export async function handlePlainJson(
   session.backchannel = false;
   session.protocolVersion = version !== undefined && isSupportedVersion(version) ? version : '2024-11-05';
   const response = await engine.handle(value, session, { send: () => {} });
+  onAnswer?.(value, response);
   if (response === undefined) return reply.code(202).send();
   return sendJson(reply, response);
 }

@@ -44,7 +44,7 @@ describe('loadConfig', () => {
   it('names what a provider is missing', () => {
     const users = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'correct horse battery' };
     const fails = (env: Record<string, string>) => configError(() => loadConfig('serve', {}, env)).message;
-    expect(fails({ AUTH_PROVIDER: 'local' })).toMatch(/LOCAL_USER_FILE/);
+    expect(fails({ AUTH_PROVIDER: 'local' })).toMatch(/JWT_SECRET_KEY/);
     expect(fails({ AUTH_PROVIDER: 'local', ...users })).toMatch(/JWT_SECRET_KEY/);
     expect(fails({ AUTH_PROVIDER: 'oauth' })).toMatch(/AUTH_PROVIDER/);
     const ok = loadConfig('serve', {}, { AUTH_PROVIDER: 'local', JWT_SECRET_KEY: 's'.repeat(40), ...users });
@@ -82,6 +82,18 @@ describe('loadConfig', () => {
       }
       expect(port, `PORT=${JSON.stringify(raw)}`).toBe(8000);
     }
+  });
+
+  it('reads MCPD_TRUST_PROXY as off, true, a hop count or addresses, and refuses anything else', () => {
+    const trust = (v?: string) =>
+      loadConfig('serve', {}, { AUTH_PROVIDER: 'none', MCPD_TRUST_PROXY: v }).trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('true')).toBe(true);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.0/8, ::1, 127.0.0.1')).toEqual(['10.0.0.0/8', '::1', '127.0.0.1']);
+    for (const bad of ['proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', 'fe80::/129'])
+      expect(configError(() => trust(bad)).message).toMatch(/MCPD_TRUST_PROXY must be/);
   });
 
   it('refuses out-of-range tunables', () => {

@@ -180,6 +180,35 @@ describe('POST /auth/token', () => {
     expect((await token(f.url, form({ username: 'bob', password: passwordOf('bob') }))).status).toBe(200);
   });
 
+  it('ignores X-Forwarded-For unless MCPD_TRUST_PROXY says whom to believe', async () => {
+    const via = (address: string, password: string) => {
+      const init = form({ username: 'frank', password });
+      return token(f.url, { ...init, headers: { ...init.headers, 'x-forwarded-for': address } });
+    };
+    // Not trusted: every guess counts against the real address, whatever the header claims.
+    for (let i = 0; i < 5; i++) expect((await via(`10.0.0.${i}`, `wrong-${i}`)).status).toBe(401);
+    expect((await via('10.9.9.9', 'wrong-x')).status).toBe(429);
+
+    const dir = mkdtempSync(join(tmpdir(), 'mcpd-proxy-'));
+    const behind = await startSecureDaemon({
+      ...authEnv(f.issuer, await writeUserFile(dir)),
+      MCPD_TRUST_PROXY: '127.0.0.1',
+    });
+    try {
+      const at = (address: string, password: string) => {
+        const init = form({ username: 'frank', password });
+        return token(behind.url, { ...init, headers: { ...init.headers, 'x-forwarded-for': address } });
+      };
+      for (let i = 0; i < 5; i++) expect((await at('203.0.113.7', `wrong-${i}`)).status).toBe(401);
+      expect((await at('203.0.113.7', passwordOf('frank'))).status).toBe(429);
+      // The proxy is trusted: another client behind it is another address, not locked out.
+      expect((await at('203.0.113.8', passwordOf('frank'))).status).toBe(200);
+    } finally {
+      await behind.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts parallel guesses before they are checked: a burst of 20 gets at most 5 password checks', async () => {
     // An unknown user is checked against a dummy hash of the real cost (ADMIN_PASSWORD's bcrypt 12): slow enough
     // for all 20 requests to be under way at once.
