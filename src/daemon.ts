@@ -4,11 +4,8 @@
  * transports, the management API and the admin routes. Tests build a daemon through this too, so they exercise
  * exactly what `mcpd serve` runs.
  */
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { BlobStore } from './blobs/index.js';
-import { openBlobStore } from './blobs/open.js';
-import { BundleCache } from './bundles/bundle-cache.js';
 import { deployBundle } from './bundles/deploy.js';
 import { createEngine, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './cli/load-registry.js';
 import type { Config } from './config/config.js';
@@ -26,13 +23,11 @@ import { AdminTokenVerifier } from './auth/admin-token.js';
 import { createMetrics, newAuthCounters } from './observability/metrics.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { WorkerPools } from './execution/worker/pools.js';
+import { openServingParts } from './serving-parts.js';
 import type { Logger } from './observability/logger.js';
-import { EndpointRegistry } from './registry/endpoints.js';
-import { StoreEndpoints } from './registry/store-endpoints.js';
+import { type EndpointRegistry } from './registry/endpoints.js';
+import { type StoreEndpoints } from './registry/store-endpoints.js';
 import type { Store } from './store/index.js';
-import { CallRecorder } from './calls/recorder.js';
-import { instanceId } from './calls/instance-id.js';
-import { openStore } from './store/open.js';
 import { HttpSessionStore } from './transports/http-sessions.js';
 
 export interface Daemon {
@@ -53,35 +48,13 @@ export interface Daemon {
 }
 
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
-  const store = await openStore(config.store, config.initializeTables);
-  const blobs = await openBlobStore(config.blobs, config.initializeTables);
-  const registry = new EndpointRegistry();
   const workers = new WorkerPools(config.limits, logger);
-  if (config.configFile) await loadDefaultEndpoint(registry, config, logger, workers);
-  const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
-  const endpoints = new StoreEndpoints({
-    store,
-    bundles,
-    registry,
-    logger,
-    execution: { isolation: config.isolation, workers },
-    ...(config.configFile ? { fixed: new Set([DEFAULT_ENDPOINT]) } : { always: new Set([DEFAULT_ENDPOINT]) }),
-  });
+  const parts = await openServingParts(config, logger, workers);
+  const { store, blobs, bundles, registry, endpoints, recorder } = parts;
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
   if (!config.configFile) await endpoints.ensure(DEFAULT_ENDPOINT);
   const engine = createEngine(config, registry, logger);
-  const recorder = config.recordCalls
-    ? new CallRecorder({
-        store,
-        blobs,
-        logger,
-        instanceId: await instanceId(config.dataDir),
-        offloadBytes: config.contentOffloadBytes,
-        durableAnswers: config.durableAnswers,
-      })
-    : undefined;
   if (recorder) {
-    await recoverInterrupted(recorder, logger);
     engine.recorder = recorder;
     engine.asyncWaitMs = config.asyncWaitMs;
   }
@@ -154,10 +127,8 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   });
   // After the server stops taking requests: records still queued are written, then storage closes.
   app.addHook('onClose', async () => {
-    await workers.close();
     auth?.close();
-    await recorder?.close();
-    await Promise.allSettled([store.close(), blobs.close()]);
+    await parts.close();
   });
   return {
     app,
@@ -175,22 +146,4 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     reload: () => loadDefaultEndpoint(registry, config, logger, workers),
     close: () => app.close(),
   };
-}
-
-/**
- * Marks the calls this instance left unfinished (a crash) as failed. A store that is down at start does not stop
- * the daemon: recovery is retried in the background until it succeeds.
- */
-async function recoverInterrupted(recorder: CallRecorder, logger: Logger, delayMs = 1000): Promise<void> {
-  try {
-    const interrupted = await recorder.recover();
-    if (interrupted > 0)
-      logger.warn({ calls: interrupted }, 'calls left unfinished by the last run marked failed');
-  } catch (err) {
-    logger.error({ err }, 'could not mark the calls of the last run; retrying');
-    setTimeout(
-      () => void recoverInterrupted(recorder, logger, Math.min(delayMs * 2, 60_000)),
-      delayMs,
-    ).unref();
-  }
 }

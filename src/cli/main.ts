@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 const USAGE = `Usage:
   mcpd serve [--host H] [--port P] [--config FILE] [--data-dir DIR]   HTTP daemon (Streamable HTTP, legacy SSE)
   mcpd stdio [--config FILE]                                           serve endpoint "default" on stdin/stdout
+  mcpd stdio --endpoint ID [--part P]                  serve an endpoint deployed to the store on stdin/stdout
   mcpd init                                 create what the configured store/blob store lacks (tables, bucket)
   mcpd bundle deploy DIR --endpoint ID [--part P] [--url URL]          pack a bundle folder and deploy it
   mcpd key create --endpoint ID --role caller|editor|admin [--label L] an API key (printed once)
@@ -111,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(mode, flags);
   if (mode === 'stdio') {
     const { runStdio } = await import('./stdio.js');
-    return runStdio(config);
+    return runStdio(config, { endpoint: values.endpoint, part: values.part });
   }
   const { runServe } = await import('./serve.js');
   return runServe(config);

@@ -1,5 +1,5 @@
 /** `mcpd serve`: the HTTP daemon. SIGHUP reloads the config file; SIGTERM/SIGINT close gracefully. */
-import type { Config } from '../config/config.js';
+import { type Config, isLoopback } from '../config/config.js';
 import { createDaemon } from '../daemon.js';
 import { createPinoLogger } from '../observability/pino.js';
 
@@ -19,6 +19,12 @@ export async function runServe(config: Config): Promise<number> {
     );
   }
   if (config.open) logger.warn('AUTH_PROVIDER=none: no authentication (loopback only)');
+  if (!config.open && !isLoopback(config.host) && config.auth.publicUrl === undefined) {
+    logger.warn(
+      'MCPD_PUBLIC_URL is not set: token audiences (RFC 8707) are not checked and the resource metadata takes ' +
+        'its URLs from the Host header. Set it to the URL clients use (e.g. https://mcp.example.com).',
+    );
+  }
   process.on('SIGHUP', () => {
     daemon.reload().then(
       () => logger.info('config reloaded'),

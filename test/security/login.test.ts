@@ -42,7 +42,9 @@ beforeAll(async () => {
 });
 afterAll(() => f?.close());
 
-const form = (fields: Record<string, string>) => ({
+const form = (
+  fields: Record<string, string>,
+): { method: string; headers: Record<string, string>; body: string } => ({
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(fields).toString(),
