@@ -24,6 +24,7 @@ import { createMetrics, newAuthCounters } from './observability/metrics.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { WorkerPools } from './execution/worker/pools.js';
 import { openServingParts } from './serving-parts.js';
+import { sandboxesFor } from './execution/worker/sandboxes.js';
 import type { Logger } from './observability/logger.js';
 import { type EndpointRegistry } from './registry/endpoints.js';
 import { type StoreEndpoints } from './registry/store-endpoints.js';
@@ -48,7 +49,7 @@ export interface Daemon {
 }
 
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
-  const workers = new WorkerPools(config.limits, logger);
+  const workers = new WorkerPools(config.limits, logger, sandboxesFor(config));
   const parts = await openServingParts(config, logger, workers);
   const { store, blobs, bundles, registry, endpoints, recorder } = parts;
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).

@@ -46,6 +46,11 @@ describe('loadAuthConfig', () => {
       COGNITO_JWKS_URL: 'https://keys.example/jwks.json',
       REGION_NAME: 'eu-west-1',
       MCPD_COGNITO_TOKEN_USE: 'access',
+      COGNITO_ISSUER: 'https://cognito.internal/eu-west-1_Abc/',
+      COGNITO_ENDPOINT: 'https://cognito.internal',
+      COGNITO_APP_CLIENT_SECRET: 'client-secret-value',
+      COGNITO_PASSWORD_AUTH: 'yes',
+      MCPD_METRICS_TOKEN: 'm'.repeat(40),
       MCPD_OIDC_ISSUER: 'https://idp.example',
       MCPD_OIDC_AUDIENCE: 'a, b',
       MCPD_OIDC_JWKS_URL: 'https://idp.example/keys',
@@ -68,32 +73,53 @@ describe('loadAuthConfig', () => {
         region: 'eu-west-1',
         jwksUrl: 'https://keys.example/jwks.json',
         tokenUse: ['access'],
+        issuer: 'https://cognito.internal/eu-west-1_Abc',
+        endpoint: 'https://cognito.internal',
+        clientSecret: 'client-secret-value',
+        passwordAuth: true,
       },
       oidc: { issuer: 'https://idp.example', audience: ['a', 'b'], jwksUrl: 'https://idp.example/keys' },
       adminStaticToken: ADMIN,
+      metricsToken: 'm'.repeat(40),
       publicUrl: 'https://mcpd.example',
       roleClaimPrefix: 'mcpd:',
       scopesSupported: ['mcp:call', 'mcp:edit'],
     });
     expect(Object.isFrozen(config)).toBe(true);
     const summary = JSON.stringify(summarizeAuthConfig(config));
-    for (const secret of [SECRET, ADMIN, 'long enough password']) expect(summary).not.toContain(secret);
+    for (const secret of [SECRET, ADMIN, 'long enough password', 'client-secret-value', 'm'.repeat(40)])
+      expect(summary).not.toContain(secret);
     expect(summarizeAuthConfig(config)).toEqual({
       providers: ['local', 'cognito', 'oidc'],
       local: { ttlSeconds: 600, userFile: '/etc/users.json', adminUser: 'root' },
-      cognito: { userPoolId: 'eu-west-1_Abc', clientId: 'client', tokenUse: ['access'] },
+      cognito: {
+        userPoolId: 'eu-west-1_Abc',
+        clientId: 'client',
+        tokenUse: ['access'],
+        issuer: 'https://cognito.internal/eu-west-1_Abc',
+        endpoint: 'https://cognito.internal',
+        clientSecret: 'set',
+        passwordAuth: true,
+      },
       oidc: { issuer: 'https://idp.example', audience: ['a', 'b'] },
       adminStaticToken: 'set',
+      metricsToken: 'set',
       publicUrl: 'https://mcpd.example',
     });
     expect(summarizeAuthConfig(loadAuthConfig({}))).toEqual({
       providers: [],
       adminStaticToken: 'unset',
+      metricsToken: 'unset',
       publicUrl: null,
     });
     const minimal = loadAuthConfig({ AUTH_PROVIDER: 'local,cognito', JWT_SECRET_KEY: SECRET, LOCAL_USER_FILE: 'u', COGNITO_USER_POOL_ID: 'p', COGNITO_APP_CLIENT_ID: 'c' }); // prettier-ignore
     expect(minimal.local?.ttlSeconds).toBe(3600);
-    expect(minimal.cognito).toEqual({ userPoolId: 'p', clientId: 'c', tokenUse: ['access', 'id'] });
+    expect(minimal.cognito).toEqual({
+      userPoolId: 'p',
+      clientId: 'c',
+      tokenUse: ['access', 'id'],
+      passwordAuth: false,
+    });
     expect(summarizeAuthConfig(minimal)['local']).toEqual({
       ttlSeconds: 3600,
       userFile: 'u',
@@ -107,6 +133,17 @@ describe('loadAuthConfig', () => {
     expect(error({ AUTH_PROVIDER: 'none,local' })).toMatch(/unknown value "none"/);
     expect(error({ ADMIN_STATIC_TOKEN: 'short' })).toMatch(/ADMIN_STATIC_TOKEN must be at least 32/);
     expect(error({ MCPD_PUBLIC_URL: 'ftp://x' })).toMatch(/MCPD_PUBLIC_URL must be an http\(s\) URL/);
+    expect(error({ MCPD_METRICS_TOKEN: 'short' })).toMatch(/MCPD_METRICS_TOKEN must be at least 32/);
+    const pool = { AUTH_PROVIDER: 'cognito', COGNITO_USER_POOL_ID: 'p', COGNITO_APP_CLIENT_ID: 'c' };
+    expect(error({ ...pool, COGNITO_ISSUER: 'not a url' })).toMatch(
+      /COGNITO_ISSUER must be an http\(s\) URL/,
+    );
+    expect(error({ ...pool, COGNITO_ENDPOINT: 'ftp://x' })).toMatch(
+      /COGNITO_ENDPOINT must be an http\(s\) URL/,
+    );
+    expect(error({ ...pool, COGNITO_PASSWORD_AUTH: 'maybe' })).toMatch(
+      /COGNITO_PASSWORD_AUTH must be true or false/,
+    );
     expect(error({ ...local, JWT_SECRET_KEY: '' })).toMatch(/JWT_SECRET_KEY is required/);
     expect(error({ ...local, JWT_SECRET_KEY: 'CHANGEME' })).toMatch(/at least 32 characters/);
     expect(error({ ...local, ACCESS_TOKEN_EXP: '1.5' })).toMatch(/ACCESS_TOKEN_EXP must be/);

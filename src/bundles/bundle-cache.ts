@@ -6,6 +6,7 @@
  * different code.
  */
 import { stat } from 'node:fs/promises';
+import { partitionFolder } from '../registry/endpoints.js';
 import { join } from 'node:path';
 import type { BlobStore } from '../blobs/index.js';
 import type { ModuleRecord } from '../store/index.js';
@@ -71,8 +72,7 @@ export class BundleCache {
   }
 
   dirFor(partition: string, pkg: string, digest: string): string {
-    // No `#` in file paths: it would need escaping in every module URL.
-    return join(this.root, partition.replace('#', '~'), pkg, digest);
+    return join(partitionFolder(this.root, partition), pkg, digest);
   }
 }
 

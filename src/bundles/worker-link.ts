@@ -1,8 +1,9 @@
 /**
- * A module link whose code runs in the endpoint's worker threads (isolation level `worker`). The module file is
+ * A module link whose code runs in the endpoint's worker threads (isolation level `worker`) or in its confined child
+ * processes (`process`). The module file is
  * resolved in the daemon (it cannot leave its bundle folder) and imported by the worker; the call's `ctx` stays here.
  */
-import type { WorkerPools } from '../execution/worker/pools.js';
+import type { PoolLevel, WorkerPools } from '../execution/worker/pools.js';
 import type { Handler, Invoker } from '../registry/catalog.js';
 import type { ModuleEntry, ModuleLink } from '../registry/config-file.js';
 import { linkParts } from './link.js';
@@ -14,17 +15,18 @@ export function workerLinkHandler(
   bundleDir: string,
   endpointId: string,
   pools: WorkerPools,
+  level: PoolLevel = 'worker',
 ): Handler {
   const { className: cls, settings, meta } = linkParts(link, module);
   let file: Promise<string> | undefined;
   const invoke: Invoker = (args, ctx) =>
     (file ??= resolveModuleFile(bundleDir, link.module_name)).then((path) =>
       pools
-        .for(endpointId)
+        .for(endpointId, level)
         .run(
           { file: path, className: cls, fn: link.function_name, settings, args, timeoutMs: link.timeout_ms },
           ctx,
         ),
     );
-  return { invoke, ...meta, isolation: 'worker' };
+  return { invoke, ...meta, isolation: level };
 }

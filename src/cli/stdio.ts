@@ -7,6 +7,7 @@
 import type { Config } from '../config/config.js';
 import { createLineLogger } from '../observability/logger.js';
 import { WorkerPools } from '../execution/worker/pools.js';
+import { sandboxesFor } from '../execution/worker/sandboxes.js';
 import { serveStdio } from '../transports/stdio.js';
 import { ConfigError } from '../config/errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,7 +22,7 @@ export interface StdioTarget {
 
 export async function runStdio(config: Config, target: StdioTarget = {}): Promise<number> {
   const logger = createLineLogger(config.logLevel);
-  const workers = new WorkerPools(config.limits, logger);
+  const workers = new WorkerPools(config.limits, logger, sandboxesFor(config));
   if (target.endpoint !== undefined)
     return runStoreEndpoint(config, target.endpoint, target.part, logger, workers);
   const registry = await createRegistry(config, logger, workers);

@@ -2,6 +2,7 @@
  * Configuration: command-line flags over environment variables over defaults, validated once and frozen.
  * The older engine's env names (PORT, MCP_CONFIG_FILE, MCP_TRANSPORT, AUTH_PROVIDER) keep working.
  */
+import { type IsolationLevel, ISOLATION_LEVELS } from '../registry/catalog.js';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type AuthConfig, loadAuthConfig } from '../auth/config.js';
@@ -64,7 +65,7 @@ export interface Config {
   /** How long an `is_async` tool may run before its caller gets a `mcp://function-call/{uuid}` handle. */
   readonly asyncWaitMs: number;
   /** Isolation level of store-deployed bundles that do not name one (config-file bundles default to inline). */
-  readonly isolation: 'inline' | 'worker';
+  readonly isolation: IsolationLevel;
   readonly limits: PoolLimits;
 }
 
@@ -206,11 +207,11 @@ function trustProxy(raw: string | undefined): boolean | number | readonly string
   return Object.freeze(entries);
 }
 
-function isolation(raw: string | undefined): 'inline' | 'worker' {
+function isolation(raw: string | undefined): IsolationLevel {
   const v = nonEmpty(raw) ?? 'worker';
-  if (v !== 'inline' && v !== 'worker')
-    throw new ConfigError(`MCPD_ISOLATION must be inline or worker, got "${v}"`);
-  return v;
+  if (!ISOLATION_LEVELS.includes(v as IsolationLevel))
+    throw new ConfigError(`MCPD_ISOLATION must be inline, worker or process, got "${v}"`);
+  return v as IsolationLevel;
 }
 
 function region(env: Env): string {

@@ -234,6 +234,9 @@ export const resolvers = {
         function_name: str(a['functionName']) ?? null,
         return_type: str(a['returnType']) ?? null,
         is_async: a['isAsync'] === true,
+        ...(a['timeoutMs'] === undefined || a['timeoutMs'] === null
+          ? {}
+          : { timeout_ms: positiveTimeout(a['timeoutMs']) }),
         updated_by: updatedBy(a),
       });
       await ctx.refresh(ctx.partition);
@@ -410,3 +413,11 @@ export const resolvers = {
     },
   },
 };
+
+/** A per-function time limit: whole milliseconds from 10 ms to a day. */
+function positiveTimeout(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 10 || value > 86_400_000) {
+    throw new ManagementError('BAD_USER_INPUT', 'timeoutMs must be a whole number of ms from 10 to 86400000');
+  }
+  return value;
+}

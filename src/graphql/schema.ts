@@ -20,6 +20,8 @@ export const schema = /* GraphQL */ `
     functionName: String
     returnType: String
     isAsync: Boolean
+    "Per-call time limit in ms at the worker and process levels (null: the daemon default)."
+    timeoutMs: Int
     updatedBy: String
     createdAt: String
     updatedAt: String
@@ -208,6 +210,7 @@ export const schema = /* GraphQL */ `
       functionName: String
       returnType: String
       isAsync: Boolean
+      timeoutMs: Int
       updatedBy: String!
     ): McpFunctionPayload
     deleteMcpFunction(name: String!): DeletePayload

@@ -20,7 +20,7 @@ export interface Handler {
   /** The bundle version the code came from (store-backed endpoints), for call records. */
   readonly bundleVersion?: string | undefined;
   /** Where the code runs: `inline` (the daemon's thread; the default) or `worker`. */
-  readonly isolation?: 'inline' | 'worker';
+  readonly isolation?: IsolationLevel;
   /** The older engine's `is_async`: slow calls answer with a handle, fetched later by `mcp_function_call_uuid`. */
   readonly isAsync?: boolean;
 }
@@ -100,3 +100,7 @@ export function buildCatalog(parts: {
 }
 
 export const emptyCatalog: Catalog = buildCatalog({});
+
+/** Where bundle code runs: the daemon's thread, a worker thread of its endpoint, or a confined child process. */
+export type IsolationLevel = 'inline' | 'worker' | 'process';
+export const ISOLATION_LEVELS: readonly IsolationLevel[] = ['inline', 'worker', 'process'];

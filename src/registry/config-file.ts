@@ -2,6 +2,7 @@
  * The older engine's config-file format (tools, resources, prompts, module_links, modules), read and checked once.
  * Errors name the file and the offending entry, so a broken config fails start-up with a message a user can act on.
  */
+import { type IsolationLevel, ISOLATION_LEVELS } from './catalog.js';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
 
@@ -15,7 +16,7 @@ export interface ModuleLink {
   function_name: string;
   return_type?: 'text' | 'image' | 'embedded_resource';
   is_async?: boolean;
-  /** Per-function time limit (ms) at the worker isolation level. */
+  /** Per-function time limit (ms) at the worker and process isolation levels. */
   timeout_ms?: number;
 }
 
@@ -30,7 +31,7 @@ export interface ModuleEntry {
   /** Content-addressed version of the module's bundle, when it came from the blob store. */
   bundle_version?: string | null;
   /** Where its code runs; the daemon's default when absent. */
-  isolation?: 'inline' | 'worker';
+  isolation?: IsolationLevel;
 }
 
 export type Item = Record<string, unknown>;
@@ -124,8 +125,8 @@ export function parseRegistry(value: unknown, origin: string): RegistryFile {
     if (m['setting'] !== undefined && m['setting'] !== null && !isObject(m['setting'])) {
       fail(`modules[${i}].setting must be an object`);
     }
-    if (m['isolation'] !== undefined && m['isolation'] !== 'inline' && m['isolation'] !== 'worker') {
-      fail(`modules[${i}].isolation must be inline or worker`);
+    if (m['isolation'] !== undefined && !ISOLATION_LEVELS.includes(m['isolation'] as IsolationLevel)) {
+      fail(`modules[${i}].isolation must be inline, worker or process`);
     }
     return { package_name: m['module_name'], ...m } as ModuleEntry;
   });

@@ -2,6 +2,7 @@
  * The endpoints this daemon serves, by id. Replacing an endpoint's catalog reports which lists changed,
  * so the engine can send list_changed notifications to that endpoint's sessions only.
  */
+import { join } from 'node:path';
 import type { Catalog, Endpoint } from './catalog.js';
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
@@ -61,4 +62,9 @@ function changedLists(a: Catalog, b: Catalog): ListKind[] {
   if (!same(a.resourceList, b.resourceList) || !same(a.templateList, b.templateList)) kinds.push('resources');
   if (!same(a.promptList, b.promptList)) kinds.push('prompts');
   return kinds;
+}
+
+/** The folder of one partition under `root`. No `#` in file paths: it would need escaping in module URLs. */
+export function partitionFolder(root: string, partition: string): string {
+  return join(root, partition.replace('#', '~'));
 }

@@ -13,6 +13,7 @@ import {
   type PromptArgument,
 } from './catalog.js';
 import type { Item, ModuleEntry, ModuleLink, RegistryFile } from './config-file.js';
+import type { IsolationLevel } from './catalog.js';
 import { parseUriTemplate } from './uri-template.js';
 import { headerParamsOf } from './x-mcp-header.js';
 
@@ -43,8 +44,8 @@ export type BundleDirOf = (module: ModuleEntry | undefined, link: ModuleLink) =>
  */
 export interface ExecutionOptions {
   /** Isolation level of modules that do not name one. */
-  readonly isolation: 'inline' | 'worker';
-  /** Required for the `worker` level. */
+  readonly isolation: IsolationLevel;
+  /** Required for the `worker` and `process` levels. */
   readonly workers?: WorkerPools | undefined;
 }
 
@@ -67,8 +68,8 @@ export function endpointFromRegistry(
       if (!link) continue;
       const module = modules.get(link.module_name);
       const level = module?.isolation ?? execution.isolation;
-      if (level === 'worker' && execution.workers) {
-        return workerLinkHandler(link, module, bundleDirOf(module, link), id, execution.workers);
+      if (level !== 'inline' && execution.workers) {
+        return workerLinkHandler(link, module, bundleDirOf(module, link), id, execution.workers, level);
       }
       return linkHandler(link, module, bundleDirOf(module, link), logger);
     }

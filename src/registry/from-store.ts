@@ -115,6 +115,9 @@ function linkOf(f: FunctionRecord, type: LinkType | undefined, def: Item): Modul
     is_async: f.is_async,
   };
   if (f.class_name) link.class_name = f.class_name;
+  if (typeof f.timeout_ms === 'number' && Number.isInteger(f.timeout_ms) && f.timeout_ms > 0) {
+    link.timeout_ms = f.timeout_ms;
+  }
   if (f.return_type === 'text' || f.return_type === 'image' || f.return_type === 'embedded_resource') {
     link.return_type = f.return_type;
   }

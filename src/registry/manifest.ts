@@ -30,6 +30,7 @@ export function functionRows(
       function_name: link?.function_name ?? (defaultModule ? String(name) : null),
       return_type: link?.return_type ?? null,
       is_async: link?.is_async ?? false,
+      ...(link?.timeout_ms !== undefined ? { timeout_ms: link.timeout_ms } : {}),
       updated_by: updatedBy,
     };
     return r;

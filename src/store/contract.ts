@@ -44,12 +44,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(first.created_at).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(first.updated_at).toBe(first.created_at);
       await new Promise((r) => setTimeout(r, 5));
-      const second = await store.functions.put(fn(p, 'echo', { description: 'changed', is_async: true }));
+      const second = await store.functions.put(
+        fn(p, 'echo', { description: 'changed', is_async: true, timeout_ms: 1500 }),
+      );
       expect(second.created_at).toBe(first.created_at);
       expect(second.updated_at > first.updated_at).toBe(true);
       const got = await store.functions.get(p, 'echo');
       expect(got).toEqual(second);
       expect(got?.is_async).toBe(true);
+      expect(got?.timeout_ms).toBe(1500);
       expect(got?.data).toEqual({ inputSchema: { type: 'object', properties: { a: { type: 'string' } } } });
     });
 

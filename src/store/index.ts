@@ -41,6 +41,8 @@ export interface FunctionRecord extends Audit {
   function_name: string | null;
   return_type: string | null;
   is_async: boolean;
+  /** Per-function time limit (ms) at the worker and process levels; absent: the daemon's MCPD_CALL_TIMEOUT_MS. */
+  timeout_ms?: number | null;
 }
 
 export type CallStatus = 'initial' | 'in_process' | 'completed' | 'failed';

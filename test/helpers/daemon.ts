@@ -18,6 +18,8 @@ export interface RunningDaemon {
   daemon: Daemon;
   /** Base URL, e.g. http://127.0.0.1:43121 */
   url: string;
+  /** The daemon's data dir (SQLite file, blobs, extracted bundles, sandboxes). */
+  dataDir: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startDaemon(
   return {
     daemon,
     url,
+    dataDir: config.dataDir,
     close: async () => {
       await daemon.close();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -6,12 +6,11 @@
  * on concurrent calls per endpoint with a bounded queue, and containment: a worker that crashes, exits or is
  * terminated fails only its own calls and is replaced on the next call.
  */
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../observability/logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ToolContext } from '../../sdk/types.js';
 import type { CtxOp, FromWorker, ToWorker, WireError } from './protocol.js';
-import { workerMain } from './worker-main.js';
+import { processRunner, type Runner, type Sandbox, threadRunner } from './runner.js';
 import { ExecutionError } from './errors.js';
 
 export interface PoolLimits {
@@ -60,14 +59,12 @@ interface Running {
 }
 
 interface Thread {
-  readonly worker: Worker;
+  readonly worker: Runner;
   load: number;
   dead: boolean;
   /** Takes no new calls; stops once its calls are done (after a new version of the endpoint's code). */
   draining: boolean;
 }
-
-const SOURCE = `(${workerMain.toString()})()`;
 
 /** What the pools did, over all endpoints (read by /metrics). */
 export interface WorkerCounters {
@@ -104,6 +101,8 @@ export class EndpointWorkers {
     private readonly limits: PoolLimits,
     private readonly logger: Logger,
     private readonly counters: WorkerCounters = newWorkerCounters(),
+    /** Set for the `process` level: each runner is a child process confined to this sandbox. */
+    private readonly sandbox?: Sandbox,
   ) {}
 
   /** Worker threads alive (draining ones included). */
@@ -198,14 +197,7 @@ export class EndpointWorkers {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(SOURCE, {
-      eval: true,
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: 16 },
-      // Bundle output never reaches the daemon's stdout (the stdio transport's channel): it goes to the log.
-      stdout: true,
-      stderr: true,
-    });
-    worker.unref();
+    const worker = this.sandbox ? processRunner(this.limits, this.sandbox) : threadRunner(this.limits);
     this.counters.spawned++;
     const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) =>
       this.logger.info(
@@ -216,17 +208,19 @@ export class EndpointWorkers {
     worker.stderr.on('data', forward('stderr'));
     const thread: Thread = { worker, load: 0, dead: false, draining: false };
     this.threads.push(thread);
-    worker.on('message', (m: FromWorker) => this.onMessage(m));
-    worker.on('error', (err) => {
-      const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    worker.onMessage((m) => this.onMessage(m));
+    worker.onError((err, oom) => {
       this.logger.warn({ err, endpoint: this.endpointId }, 'bundle worker failed');
       if (!thread.dead) this.counters.crashed++;
       this.bury(thread, oom ? 'The tool ran out of memory' : 'The tool crashed its worker');
     });
-    worker.on('exit', (code) => {
-      // Not by our hand (kill marks the thread dead first): the tool ended its own thread.
+    worker.onExit(({ code, outOfMemory }) => {
+      // Not by our hand (kill marks the thread dead first): the tool ended its own thread or process.
       if (!thread.dead) this.counters.crashed++;
-      this.bury(thread, `The tool's worker exited (code ${code})`);
+      this.bury(
+        thread,
+        outOfMemory ? 'The tool ran out of memory' : `The tool's worker exited (code ${code})`,
+      );
     });
     return thread;
   }

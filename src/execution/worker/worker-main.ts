@@ -1,7 +1,7 @@
 /**
- * The code of a bundle worker thread. It is started from this function's source text (`new Worker(code,
- * { eval: true })`), so it must stay self-contained: no imports, only Node built-ins through
- * `process.getBuiltinModule`.
+ * The code of a bundle worker thread or child process. It is started from this function's source text (`new
+ * Worker(code, { eval: true })`, or `node -e code`), so it must stay self-contained: no imports, only Node
+ * built-ins through `process.getBuiltinModule`.
  * It imports bundle modules, runs one call per `call` message (many may run at once, as async code does), and
  * forwards every `ctx` method to the daemon, which holds the request. Not measured by coverage: V8 coverage does
  * not follow worker threads; the worker tests exercise it through the pool.
@@ -11,7 +11,13 @@ export function workerMain(): void {
   // process.getBuiltinModule, not require: bundlers rewrite `require` in the source this worker starts from.
   const { parentPort } = process.getBuiltinModule('node:worker_threads');
   const { pathToFileURL } = process.getBuiltinModule('node:url');
-  const port = parentPort!;
+  // A worker thread talks through its parent port; a `process`-level runner through its IPC channel.
+  const port = parentPort ?? {
+    postMessage: (m: unknown) => {
+      process.send!(m);
+    },
+    on: (event: 'message', listener: (m: Msg) => void) => process.on(event, listener),
+  };
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   // Written as a string: test runners rewrite `import()` in the source text this worker is started from.
   const dynamicImport = new Function('url', 'return import(url)') as (
@@ -145,6 +151,8 @@ export function workerMain(): void {
     }
   };
 
+  // A child process whose daemon is gone (even by SIGKILL) ends with it.
+  if (!parentPort) process.on('disconnect', () => process.exit(0));
   port.on('message', (m: Msg) => {
     if (m.t === 'call') void run(m);
     else if (m.t === 'abort') calls.get(m['id'] as number)?.abort(new Error(String(m['reason'])));

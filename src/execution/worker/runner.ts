@@ -1,0 +1,124 @@
+/**
+ * Where bundle code runs, for the pool: a worker thread (`worker` level) or a child process under Node's permission
+ * model (`process` level). Both speak the same messages (protocol.ts) to the same worker code (worker-main.ts);
+ * the pool sees one interface.
+ *
+ * The `process` level starts `node --permission` (Node 20: `--experimental-permission`) with read access to the
+ * endpoint's bundle folder only and write access to its own temp folder only; no child processes, no worker
+ * threads, no native addons; an environment with nothing of the daemon's (no secrets); and its own heap limit.
+ * Node's permission model does not restrict the network.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { workerMain } from './worker-main.js';
+
+const SOURCE = `(${workerMain.toString()})()`;
+
+export type RunnerExit = { readonly code: number | null; readonly outOfMemory: boolean };
+
+export interface Runner {
+  postMessage(message: ToWorker): void;
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** The runner failed (a thread's uncaught error, or its heap limit). */
+  onError(listener: (err: Error, outOfMemory: boolean) => void): void;
+  /** The runner is gone, by itself or by `terminate`. */
+  onExit(listener: (exit: RunnerExit) => void): void;
+  terminate(): Promise<void>;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+}
+
+export interface RunnerLimits {
+  /** Old-generation heap, MB. */
+  readonly memoryMb: number;
+}
+
+/** What a `process`-level runner may touch. */
+export interface Sandbox {
+  /** Folders it may read (its endpoint's bundles). */
+  readonly read: readonly string[];
+  /** The one folder it may write (created by the caller). */
+  readonly write: string;
+}
+
+export function threadRunner(limits: RunnerLimits): Runner {
+  const worker = new Worker(SOURCE, {
+    eval: true,
+    resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: 16 },
+    // Bundle output never reaches the daemon's stdout (the stdio transport's channel): it goes to the log.
+    stdout: true,
+    stderr: true,
+    // Nothing of the daemon's environment (tokens, keys) is visible to tenant code.
+    env: {},
+  });
+  worker.unref();
+  return {
+    postMessage: (m) => worker.postMessage(m),
+    onMessage: (l) => worker.on('message', l),
+    onError: (l) =>
+      worker.on('error', (err) => l(err, (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY')),
+    onExit: (l) => worker.on('exit', (code) => l({ code, outOfMemory: false })),
+    terminate: async () => {
+      await worker.terminate();
+    },
+    stdout: worker.stdout,
+    stderr: worker.stderr,
+  };
+}
+
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
+  ? '--permission'
+  : '--experimental-permission';
+
+export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
+  const child = spawn(
+    process.execPath,
+    [
+      PERMISSION_FLAG,
+      ...sandbox.read.map((dir) => `--allow-fs-read=${dir}/`),
+      `--allow-fs-write=${sandbox.write}/`,
+      `--max-old-space-size=${limits.memoryMb}`,
+      '--disable-warning=ExperimentalWarning',
+      '-e',
+      SOURCE,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      env: { TMPDIR: sandbox.write, HOME: sandbox.write },
+      cwd: sandbox.write,
+    },
+  );
+  // Like an unref'd worker thread, a runner never keeps the daemon alive by itself.
+  child.unref();
+  child.channel?.unref();
+  const stdout = child.stdout as Readable & { unref?: () => void };
+  const stderr = child.stderr as Readable & { unref?: () => void };
+  stdout.unref?.();
+  stderr.unref?.();
+  let outOfMemory = false;
+  stderr.on('data', (chunk: Buffer) => {
+    if (chunk.includes('heap out of memory')) outOfMemory = true;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    postMessage: (m) => {
+      // Serialized synchronously (a value that cannot be cloned throws here); a closed channel shows up as 'exit'.
+      child.send(m, () => undefined);
+    },
+    onMessage: (l) => child.on('message', (m) => l(m as FromWorker)),
+    onError: (l) => child.on('error', (err) => l(err, false)),
+    onExit: (l) =>
+      child.on('exit', (code, signal) =>
+        l({ code: code ?? (signal ? 128 : null), outOfMemory: outOfMemory || signal === 'SIGABRT' }),
+      ),
+    terminate: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    stdout,
+    stderr,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The `process` isolation level: each endpoint's code runs in child processes under Node's permission model. A
+ * bundle can read its own files and write its own temp folder, and nothing else: not another endpoint's bundle, not
+ * the daemon's database (settings, call history, keys), not the data dir; it cannot start processes or threads and
+ * sees none of the daemon's environment. The hostile bundle's failures are contained as at the `worker` level, while
+ * another endpoint keeps answering, and every call is recorded with `isolation: process`.
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { DEPLOY, greeter, zipOf } from './support.js';
+
+const fixture = (bundle: string, file: string) =>
+  readFileSync(fileURLToPath(new URL(`../fixtures/bundles/${bundle}/${file}`, import.meta.url)), 'utf8');
+
+/** The hostile fixture as a store bundle (its manifest without the config file's `isolation: worker`). */
+function hostileBundle(): Record<string, string | object> {
+  const manifest = JSON.parse(fixture('hostile', 'mcp.json')) as { modules: Record<string, unknown>[] };
+  for (const m of manifest.modules) delete m['isolation'];
+  return {
+    'mcp.json': manifest,
+    'hostile.js': fixture('hostile', 'hostile.js'),
+    'package.json': fixture('hostile', 'package.json'),
+  };
+}
+
+function pryingBundle(): Record<string, string | object> {
+  const names = ['read', 'list', 'write', 'writeTemp', 'readSelf', 'spawn', 'env', 'thread'];
+  return {
+    'mcp.json': {
+      tools: names.map((name) => ({
+        name,
+        inputSchema: { type: 'object', properties: { path: { type: 'string' } } },
+      })),
+      module_links: names.map((name) => ({ type: 'tool', name, module_name: 'prying', function_name: name })),
+      modules: [{ package_name: 'prying', module_name: 'prying' }],
+    },
+    'prying.js': fixture('prying', 'prying.js'),
+    'package.json': { name: 'prying', type: 'module' },
+  };
+}
+
+type CallReply = { result?: { content: { text: string }[]; isError?: boolean }; error?: { code: number } };
+let d: RunningDaemon;
+const call = (endpoint: string, name: string, args: Record<string, unknown> = {}) =>
+  fetch(`${d.url}/${endpoint}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${'a'.repeat(40)}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  }).then((r) => r.json() as Promise<CallReply>);
+const text = (r: CallReply) => r.result?.content[0]?.text ?? '';
+
+beforeAll(async () => {
+  d = await startDaemon(
+    {
+      MCPD_ISOLATION: 'process',
+      MCPD_WORKER_MEMORY_MB: '64',
+      MCPD_ABORT_GRACE_MS: '300',
+      MCPD_RECORD_DURABLE_ANSWERS: 'true',
+      AUTH_PROVIDER: '',
+      ADMIN_STATIC_TOKEN: 'a'.repeat(40),
+      JWT_SECRET_KEY: 'this-secret-must-not-reach-tenant-code-0123',
+    },
+    null,
+  );
+  const deploy = async (endpoint: string, files: Record<string, string | object>) => {
+    const r = await fetch(`${d.url}/${endpoint}/mcp_core_graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${'a'.repeat(40)}` },
+      body: JSON.stringify({ query: DEPLOY, variables: { zip: await zipOf(files) } }),
+    });
+    const body = (await r.json()) as { errors?: unknown };
+    expect(body.errors).toBeUndefined();
+  };
+  await deploy('rough', hostileBundle());
+  await deploy('pry', pryingBundle());
+  await deploy('victim', greeter('Still here'));
+}, 60_000);
+afterAll(async () => d?.close());
+
+describe('process isolation: confinement', () => {
+  it('lets a bundle read its own code and write its own temp folder', async () => {
+    expect(text(await call('pry', 'readSelf'))).toMatch(/^ok: \/\/ Tool code that tries/);
+    expect(text(await call('pry', 'writeTemp'))).toBe('ok: mine');
+  });
+
+  it("denies another endpoint's bundle, the daemon's database and data dir, and files outside", async () => {
+    const dir = d.dataDir;
+    const victimRoot = join(dir, 'bundles', 'victim');
+    const victimFile = readdirSync(victimRoot, { recursive: true, encoding: 'utf8' }).find((f) =>
+      f.endsWith('greeter.js'),
+    );
+    expect(victimFile).toBeDefined();
+    const victim = join(victimRoot, victimFile ?? '');
+    expect(readFileSync(victim, 'utf8')).toContain('Still here'); // it is there to be read…
+    for (const path of [victim, join(dir, 'mcpd.db'), join(dir, 'admin-token'), '/etc/passwd']) {
+      expect(text(await call('pry', 'read', { path })), path).toBe('denied: ERR_ACCESS_DENIED');
+    }
+    expect(text(await call('pry', 'list', { path: join(dir, 'bundles') }))).toBe('denied: ERR_ACCESS_DENIED');
+    for (const path of [join(dir, 'pwned.txt'), join(victimRoot, 'pwned.txt'), '/tmp/mcpd-pwned.txt']) {
+      expect(text(await call('pry', 'write', { path })), path).toBe('denied: ERR_ACCESS_DENIED');
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+
+  it('cannot start processes or threads, and sees none of the daemon environment', async () => {
+    expect(text(await call('pry', 'spawn'))).toBe('denied: ERR_ACCESS_DENIED');
+    expect(text(await call('pry', 'thread'))).toBe('denied: ERR_ACCESS_DENIED');
+    const env = JSON.parse(text(await call('pry', 'env'))) as Record<string, string>;
+    expect(Object.keys(env).sort()).toEqual(['HOME', 'TMPDIR']);
+    expect(JSON.stringify(env)).not.toContain('this-secret-must-not-reach');
+  });
+});
+
+describe('process isolation: hostile code is contained', () => {
+  it.each([
+    ['boom', /^kaboom$/],
+    ['loop', /took longer than 500 ms/],
+    ['hog', /ran out of memory/],
+    ['exit', /worker exited \(code 3\)/],
+    ['huge', /result is too large/],
+    ['asyncCrash', /crashed its worker|worker exited/],
+    ['unclonable', /^The result cannot be sent back to the daemon/],
+  ])('%s fails that call only, and the endpoint and its neighbours keep serving', async (name, message) => {
+    const during = call('victim', 'greet', { name: 'Bo' });
+    const reply = await call('rough', name);
+    expect(reply.result?.isError).toBe(true);
+    expect(text(reply)).toMatch(message);
+    expect(text(reply)).not.toMatch(/\/tmp\/|\/work\/|node_modules|\n\s+at /);
+    expect(text(await during)).toBe('Still here, Bo!');
+    expect(text(await call('rough', 'ok', { text: 'again' }))).toBe('ok again from rough (set)');
+  });
+
+  it('terminates a process whose call ignores its timeout, and replaces it', async () => {
+    expect(text(await call('rough', 'stubborn'))).toMatch(/took longer than 600 ms/);
+    expect(text(await call('rough', 'ok', { text: 'after' }))).toBe('ok after from rough (set)');
+  });
+
+  it('records every call with isolation "process" and nothing left in_process', async () => {
+    const calls = (await d.daemon.store.calls.list('rough', { limit: 500 })).items;
+    expect(calls.length).toBeGreaterThanOrEqual(16);
+    expect(calls.every((c) => c.isolation === 'process')).toBe(true);
+    expect(calls.find((c) => c.name === 'hog')).toMatchObject({ status: 'failed' });
+    expect(calls.filter((c) => c.status === 'in_process')).toEqual([]);
+  });
+});
