@@ -19,6 +19,7 @@ export function recordCall<R>(
   work: () => R | Promise<R>,
   summarize: (result: R) => CallEnd,
   onBegin?: (uuid: string) => void,
+  uuid?: string,
 ): R | Promise<R> {
   if (!recorder) return work();
   const handle = recorder.begin({
@@ -32,6 +33,7 @@ export function recordCall<R>(
     principal: rc.session.principal,
     bundleVersion: handler?.bundleVersion ?? null,
     isolation: handler?.isolation ?? 'inline',
+    ...(uuid === undefined ? {} : { uuid }),
   });
   onBegin?.(handle.uuid);
   let pending: R | Promise<R>;

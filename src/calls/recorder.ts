@@ -27,6 +27,8 @@ export interface CallStart {
   readonly principal: string;
   readonly bundleVersion: string | null;
   readonly isolation: string;
+  /** The record's id when the caller chose it (a task's id); default: a new UUIDv7. */
+  readonly uuid?: string;
 }
 
 export interface CallEnd {
@@ -113,7 +115,7 @@ export class CallRecorder {
 
   begin(start: CallStart): CallHandle {
     const now = new Date().toISOString();
-    const uuid = callId();
+    const uuid = start.uuid ?? callId();
     const record: FunctionCallRecord = {
       partition_key: start.partition,
       mcp_function_call_uuid: uuid,

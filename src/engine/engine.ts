@@ -7,6 +7,8 @@
 
 import type { CallRecorder } from '../calls/recorder.js';
 import { type CallCounts, newCallCounts } from '../execution/run.js';
+import { TaskRegistry } from '../tasks/task-registry.js';
+import { handshakeTaskMethods, modernTaskMethods } from './methods/tasks.js';
 import type { Logger } from '../observability/logger.js';
 import { NAME, VERSION } from '../version.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
@@ -86,6 +88,8 @@ export class Engine {
   readonly cacheTtlMs: number;
   /** Records every tools/call, resources/read and prompts/get when set (the daemon sets it; stdio does not). */
   recorder: CallRecorder | undefined;
+  /** Calls running (or done) as MCP tasks, by id. */
+  readonly tasks = new TaskRegistry();
   /** Calls per kind, returned and failed (for /metrics). */
   readonly callCounts: CallCounts = newCallCounts();
   /** How long an `is_async` tool call may run before the caller gets its `mcp://function-call/{uuid}` handle. */
@@ -105,7 +109,14 @@ export class Engine {
     this.clientRequestTimeoutMs = opts.clientRequestTimeoutMs ?? 600_000;
     this.requestState = RequestStateCodec.create(opts.requestStateSecret);
     this.cacheTtlMs = opts.cacheTtlMs ?? 0;
-    for (const table of [lifecycleMethods, toolMethods, resourceMethods, promptMethods, completionMethods]) {
+    for (const table of [
+      lifecycleMethods,
+      toolMethods,
+      resourceMethods,
+      promptMethods,
+      completionMethods,
+      handshakeTaskMethods,
+    ]) {
       for (const [name, spec] of Object.entries(table)) this.methods.set(name, spec);
     }
     for (const table of [toolMethods, resourceMethods, promptMethods, completionMethods, modernOnlyMethods]) {
@@ -114,6 +125,7 @@ export class Engine {
           this.modernMethods.set(name, spec);
       }
     }
+    for (const [name, spec] of Object.entries(modernTaskMethods)) this.modernMethods.set(name, spec);
   }
 
   /** Handles one decoded JSON value: a single message or (in 2025-03-26) a batch. */

@@ -3,6 +3,7 @@
  * request), the modern method table, multi-round-trip input (InputRequiredResult and a sealed requestState),
  * and the decorations every modern result carries (resultType, serverInfo, cache hints).
  */
+import { isTaskResult } from '../tasks/start.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
 import {
   errorResponse,
@@ -106,7 +107,8 @@ export async function dispatchModern(
     };
     const result = await spec.run(params, ctx, engine);
     if (cancel.aborted) return { response: undefined, status: 200 };
-    return { response: success(req.id, decorate(engine, req.method, result, 'complete')), status: 200 };
+    const kind = isTaskResult(result) ? 'task' : 'complete';
+    return { response: success(req.id, decorate(engine, req.method, result, kind)), status: 200 };
   } catch (err) {
     if (cancel.aborted) return { response: undefined, status: 200 };
     if (err instanceof InputRequired && binding && modern) {

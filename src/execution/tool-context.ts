@@ -9,6 +9,7 @@ import { isLogLevel, passes } from '../protocol/log-levels.js';
 import type { InputOptions, LogLevelName, ToolContext } from '../sdk/types.js';
 import { capabilityFor, declares, type InputRequest, InputRequired } from '../engine/input-required.js';
 import { isSupportedModernVersion, ModernErrorCode } from '../protocol/modern.js';
+import type { Task } from '../tasks/task.js';
 
 export class RequestToolContext implements ToolContext {
   private inputSeq = 0;
@@ -74,6 +75,19 @@ export class RequestToolContext implements ToolContext {
       if (!declares(caps, request)) throw this.missingCapability(request);
     }
     const modern = this.rc.modern;
+    const task = (this.rc as { task?: Task }).task;
+    if (task) {
+      // A task's code waits for its answers: tasks/update (2026-07-28) or the tasks/result stream (2025-11-25).
+      const given: Record<string, Record<string, unknown>> = {};
+      const missing: Record<string, InputRequest> = {};
+      for (const [key, request] of Object.entries(requests)) {
+        const answer = modern?.answers[key] as Record<string, unknown> | undefined;
+        if (answer !== undefined) given[key] = answer;
+        else missing[key] = request;
+      }
+      if (Object.keys(missing).length === 0) return given;
+      return { ...given, ...(await task.ask(missing)) };
+    }
     if (modern) {
       const missing: Record<string, InputRequest> = {};
       for (const [key, request] of Object.entries(requests)) {
@@ -139,6 +153,10 @@ export class RequestToolContext implements ToolContext {
 
   resourceUpdated(uri: string): void {
     this.engine.notifyResourceUpdated(this.rc.endpoint.id, uri);
+  }
+
+  beginTask(): void {
+    (this.rc as { beginTask?: () => void }).beginTask?.();
   }
 
   closeStream(): boolean {

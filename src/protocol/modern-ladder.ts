@@ -35,6 +35,10 @@ const NAMED: Record<string, string> = {
   'tools/call': 'name',
   'prompts/get': 'name',
   'resources/read': 'uri',
+  // The tasks extension (io.modelcontextprotocol/tasks) routes its methods by task id.
+  'tasks/get': 'taskId',
+  'tasks/update': 'taskId',
+  'tasks/cancel': 'taskId',
 };
 
 const mismatch = (message: string, data?: unknown): LadderOutcome => ({

@@ -58,6 +58,8 @@ export interface PromptEntry {
 export interface Catalog {
   readonly tools: ReadonlyMap<string, ToolEntry>;
   readonly toolList: readonly Definition[];
+  /** tools/list in 2026-07-28: without `execution` (task support is the server's business in that era). */
+  readonly modernToolList: readonly Definition[];
   readonly resources: ReadonlyMap<string, ResourceEntry>;
   readonly resourceList: readonly Definition[];
   readonly templates: readonly TemplateEntry[];
@@ -88,7 +90,8 @@ export function buildCatalog(parts: {
   const prompts = parts.prompts ?? [];
   return {
     tools: new Map(tools.map((t) => [t.definition.name, t])),
-    toolList: tools.map((t) => t.definition),
+    toolList: tools.map((t) => publicDefinition(t.definition, false)),
+    modernToolList: tools.map((t) => publicDefinition(t.definition, true)),
     resources: new Map(resources.map((r) => [r.definition.uri, r])),
     resourceList: resources.map((r) => r.definition),
     templates,
@@ -104,3 +107,14 @@ export const emptyCatalog: Catalog = buildCatalog({});
 /** Where bundle code runs: the daemon's thread, a worker thread of its endpoint, or a confined child process. */
 export type IsolationLevel = 'inline' | 'worker' | 'process';
 export const ISOLATION_LEVELS: readonly IsolationLevel[] = ['inline', 'worker', 'process'];
+
+/** A tool definition as clients see it: without the daemon's own `x-mcpd-*` keys (and, in 2026, `execution`). */
+function publicDefinition(definition: Definition, modern: boolean): Definition {
+  const keys = Object.keys(definition);
+  if (!keys.some((k) => k.startsWith('x-mcpd-') || (modern && k === 'execution'))) return definition;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    if (!k.startsWith('x-mcpd-') && !(modern && k === 'execution')) out[k] = definition[k];
+  }
+  return out as Definition;
+}

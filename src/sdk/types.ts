@@ -58,6 +58,12 @@ export interface ToolContext {
    * of its messages by reconnecting with Last-Event-ID. Returns false where the transport cannot do this.
    */
   closeStream(): boolean;
+  /**
+   * For tools whose definition says `"x-mcpd-task-start": "explicit"`, called as a task in 2026-07-28: answers the
+   * request with the task now (input asked for before this came through an InputRequiredResult); the code goes on
+   * as the task. Does nothing elsewhere.
+   */
+  beginTask(): void;
   /** Resolves after `ms`, or rejects as soon as the request is aborted. */
   sleep(ms: number): Promise<void>;
 }

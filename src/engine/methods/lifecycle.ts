@@ -11,6 +11,18 @@ export const SERVER_CAPABILITIES = Object.freeze({
   prompts: { listChanged: true },
   resources: { subscribe: true, listChanged: true },
   tools: { listChanged: true },
+  // 2025-11-25 tasks: task-augmented tools/call, tasks/list and tasks/cancel (earlier versions ignore it).
+  tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+});
+
+/** 2026-07-28 has no `tasks` capability: tasks are the extension io.modelcontextprotocol/tasks. */
+export const MODERN_SERVER_CAPABILITIES = Object.freeze({
+  logging: {},
+  completions: {},
+  prompts: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  tools: { listChanged: true },
+  extensions: { 'io.modelcontextprotocol/tasks': {} },
 });
 
 export const lifecycleMethods: MethodTable = {

@@ -3,7 +3,7 @@ import { invalidParams } from '../../protocol/errors.js';
 import { META, MODERN_VERSIONS } from '../../protocol/modern.js';
 import { Session } from '../session.js';
 import type { MethodTable } from '../engine.js';
-import { SERVER_CAPABILITIES } from './lifecycle.js';
+import { MODERN_SERVER_CAPABILITIES } from './lifecycle.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -13,7 +13,7 @@ export const modernOnlyMethods: MethodTable = {
     run(_params, ctx) {
       const result: Record<string, unknown> = {
         supportedVersions: [...MODERN_VERSIONS],
-        capabilities: SERVER_CAPABILITIES,
+        capabilities: MODERN_SERVER_CAPABILITIES,
       };
       if (ctx.endpoint.instructions) result['instructions'] = ctx.endpoint.instructions;
       return result;

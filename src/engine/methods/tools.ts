@@ -12,11 +12,17 @@ import type { RequestContext } from '../context.js';
 import type { Engine, MethodTable } from '../engine.js';
 import { paginate } from '../pagination.js';
 import { validate, type ValidationOutcome } from '../schema-validation.js';
+import { isSupportedModernVersion } from '../../protocol/modern.js';
+import { startTask, wantsTask } from '../../tasks/start.js';
 
 export const toolMethods: MethodTable = {
   'tools/list': {
     run(params, ctx, engine) {
-      const { page, nextCursor } = paginate(ctx.endpoint.catalog.toolList, params['cursor'], engine.pageSize);
+      const catalog = ctx.endpoint.catalog;
+      const list = isSupportedModernVersion(ctx.session.protocolVersion)
+        ? catalog.modernToolList
+        : catalog.toolList;
+      const { page, nextCursor } = paginate(list, params['cursor'], engine.pageSize);
       return nextCursor ? { tools: page, nextCursor } : { tools: page };
     },
   },
@@ -35,13 +41,25 @@ export const toolMethods: MethodTable = {
       if (entry.handler?.isAsync && recorder && typeof args['mcp_function_call_uuid'] === 'string') {
         return followUp(recorder, ctx.endpoint.id, name, args['mcp_function_call_uuid']);
       }
+      // Tasks (execution.taskSupport, params.task): decided before anything runs; most tools have neither.
+      const asTask =
+        (entry.definition['execution'] !== undefined || params['task'] !== undefined) &&
+        wantsTask(entry.definition, params, ctx);
       const inputSchema = entry.definition['inputSchema'];
       if (typeof inputSchema === 'object' && inputSchema !== null) {
         const check = validate(inputSchema, args);
         // Compiled schemas validate synchronously; only a tool's first call waits for compilation.
-        if (check instanceof Promise) return check.then((c) => invoke(entry, name, args, c, ctx, engine));
+        if (check instanceof Promise) {
+          return check.then((c) =>
+            asTask && c.ok
+              ? runAsTask(entry, name, args, params, ctx, engine)
+              : invoke(entry, name, args, c, ctx, engine),
+          );
+        }
+        if (asTask && check.ok) return runAsTask(entry, name, args, params, ctx, engine);
         return invoke(entry, name, args, check, ctx, engine);
       }
+      if (asTask) return runAsTask(entry, name, args, params, ctx, engine);
       return invoke(entry, name, args, { ok: true }, ctx, engine);
     },
   },
@@ -68,6 +86,38 @@ function invoke(
     () => execute(entry, name, args, check, ctx, engine),
     toolOutcome,
   );
+}
+
+/** A tools/call that runs as an MCP task (src/tasks): answered with the task; its record's id is the task id. */
+function runAsTask(
+  entry: ToolEntry,
+  name: string,
+  args: Record<string, unknown>,
+  params: Record<string, unknown>,
+  ctx: RequestContext,
+  engine: Engine,
+): Promise<Record<string, unknown>> {
+  return startTask({
+    registry: engine.tasks,
+    definition: entry.definition,
+    params,
+    ctx,
+    work: (rc, id) =>
+      Promise.resolve(
+        recordCall(
+          engine.recorder,
+          rc,
+          'tool',
+          name,
+          args,
+          entry.handler,
+          () => execute(entry, name, args, { ok: true }, rc, engine),
+          toolOutcome,
+          undefined,
+          id,
+        ),
+      ) as Promise<Record<string, unknown>>,
+  });
 }
 
 function execute(

@@ -40,6 +40,7 @@ export type CtxOp =
   | 'notifyListChanged'
   | 'resourceUpdated'
   | 'closeStream'
+  | 'beginTask'
   | 'inputResponse';
 
 export interface WireError {

@@ -83,6 +83,7 @@ export function workerMain(): void {
       notify: (...a: unknown[]) => ask(id, 'notify', a),
       notifyListChanged: (...a: unknown[]) => tell(id, 'notifyListChanged', a),
       resourceUpdated: (...a: unknown[]) => tell(id, 'resourceUpdated', a),
+      beginTask: () => tell(id, 'beginTask', []),
       closeStream: () => {
         tell(id, 'closeStream', []);
         return true;

@@ -1,0 +1,161 @@
+/**
+ * The task methods, in their two wire formats (see src/tasks/task.ts).
+ * - 2025-11-25 (`handshakeTaskMethods`): tasks/get, tasks/result (blocks until the task ends; input the task
+ *   waits for is asked of the client on this request's stream, tagged with the related-task `_meta`), tasks/list,
+ *   tasks/cancel (a terminal task is -32602).
+ * - 2026-07-28 (`modernTaskMethods`): tasks/get (result, error or inputRequests inline), tasks/update (answers,
+ *   unknown keys ignored, an empty ack), tasks/cancel (an empty ack, also for a terminal task). The client must
+ *   declare the extension on every such request (-32021 before anything else is looked at).
+ * A task is found only by the principal that created it, on its endpoint; a finished one this instance no longer
+ * holds is rebuilt from its call record.
+ */
+import { ErrorCode, invalidParams, McpError } from '../../protocol/errors.js';
+import { fromRecord } from '../../tasks/task-registry.js';
+import { declaresTasks, missingTasksExtension, tasksKnown } from '../../tasks/start.js';
+import type { Task, TaskEra } from '../../tasks/task.js';
+import type { RequestContext } from '../context.js';
+import type { Engine, MethodTable } from '../engine.js';
+import { paginate } from '../pagination.js';
+
+const RELATED_TASK = 'io.modelcontextprotocol/related-task';
+
+async function find(
+  params: Record<string, unknown>,
+  ctx: RequestContext,
+  engine: Engine,
+  era: TaskEra,
+): Promise<Task> {
+  const id = params['taskId'];
+  if (typeof id !== 'string' || id === '') throw invalidParams('taskId is required');
+  const owner = ctx.session.principal;
+  const held = engine.tasks.get(id, ctx.endpoint.id, owner);
+  if (held) return held;
+  const record = await engine.recorder?.get(ctx.endpoint.id, id).catch(() => undefined);
+  const rebuilt = record ? fromRecord(record, era, owner) : undefined;
+  if (rebuilt && record) {
+    const content = await engine.recorder?.content(record).catch(() => undefined);
+    if (Array.isArray(content) && rebuilt.result) rebuilt.result['content'] = content;
+    return rebuilt;
+  }
+  throw invalidParams(`Failed to retrieve task: no task ${id}`);
+}
+
+function requireHandshakeTasks(ctx: RequestContext, method: string): void {
+  if (!tasksKnown(ctx)) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
+}
+
+/** What tasks/result answers for a task that has ended. */
+function finalOf(task: Task): Record<string, unknown> {
+  const meta = { [RELATED_TASK]: { taskId: task.id } };
+  if (task.error) throw new McpError(task.error.code, task.error.message, task.error.data);
+  if (task.result) {
+    const own = task.result['_meta'];
+    return { ...task.result, _meta: { ...(typeof own === 'object' && own !== null ? own : {}), ...meta } };
+  }
+  throw new McpError(ErrorCode.InternalError, `Task ${task.id} was ${task.status}`);
+}
+
+/** Waits for the task's next change, or for this request to be cancelled. */
+function nextChange(task: Task, ctx: RequestContext): Promise<void> {
+  if (ctx.cancel.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const signal = ctx.cancel.signal;
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void task.changed().then(done);
+  });
+}
+
+async function awaitResult(
+  task: Task,
+  ctx: RequestContext,
+  engine: Engine,
+): Promise<Record<string, unknown>> {
+  let failure: unknown;
+  for (;;) {
+    if (task.terminal) return finalOf(task);
+    if (failure !== undefined) throw failure;
+    if (ctx.cancel.aborted) throw new McpError(ErrorCode.RequestTimeout, 'tasks/result was cancelled');
+    for (const input of task.takeUndelivered()) {
+      const params = { ...input.request.params, _meta: { [RELATED_TASK]: { taskId: task.id } } };
+      engine.requestClient(ctx, input.request.method, params).then(
+        (answer) => task.answer({ [input.key]: answer }),
+        (err: unknown) => {
+          // The request stays outstanding for a later tasks/result; this one fails with the reason.
+          task.redeliver(input.key);
+          failure = err;
+          task.wake();
+        },
+      );
+    }
+    await nextChange(task, ctx);
+  }
+}
+
+export const handshakeTaskMethods: MethodTable = {
+  'tasks/get': {
+    async run(params, ctx, engine) {
+      requireHandshakeTasks(ctx, 'tasks/get');
+      return (await find(params, ctx, engine, 'handshake')).toHandshake();
+    },
+  },
+  'tasks/result': {
+    async run(params, ctx, engine) {
+      requireHandshakeTasks(ctx, 'tasks/result');
+      return awaitResult(await find(params, ctx, engine, 'handshake'), ctx, engine);
+    },
+  },
+  'tasks/list': {
+    run(params, ctx, engine) {
+      requireHandshakeTasks(ctx, 'tasks/list');
+      const mine = engine.tasks.list(ctx.endpoint.id, ctx.session.principal);
+      const { page, nextCursor } = paginate(mine, params['cursor'], engine.pageSize);
+      const tasks = page.map((t) => t.toHandshake());
+      return nextCursor ? { tasks, nextCursor } : { tasks };
+    },
+  },
+  'tasks/cancel': {
+    async run(params, ctx, engine) {
+      requireHandshakeTasks(ctx, 'tasks/cancel');
+      const task = await find(params, ctx, engine, 'handshake');
+      if (task.terminal) throw invalidParams(`Cannot cancel task: already in terminal status ${task.status}`);
+      task.cancelNow();
+      return task.toHandshake();
+    },
+  },
+};
+
+function requireExtension(ctx: RequestContext, method: string): void {
+  if (!declaresTasks(ctx)) throw missingTasksExtension(method);
+}
+
+export const modernTaskMethods: MethodTable = {
+  'tasks/get': {
+    async run(params, ctx, engine) {
+      requireExtension(ctx, 'tasks/get');
+      return (await find(params, ctx, engine, 'modern')).toModern(true);
+    },
+  },
+  'tasks/update': {
+    async run(params, ctx, engine) {
+      requireExtension(ctx, 'tasks/update');
+      const responses = params['inputResponses'];
+      if (typeof responses !== 'object' || responses === null || Array.isArray(responses)) {
+        throw invalidParams('tasks/update requires an inputResponses object');
+      }
+      const task = await find(params, ctx, engine, 'modern');
+      task.answer(responses as Record<string, unknown>);
+      return {};
+    },
+  },
+  'tasks/cancel': {
+    async run(params, ctx, engine) {
+      requireExtension(ctx, 'tasks/cancel');
+      (await find(params, ctx, engine, 'modern')).cancelNow();
+      return {};
+    },
+  },
+};
