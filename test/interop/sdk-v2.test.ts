@@ -45,6 +45,8 @@ const CAPABILITIES = {
   prompts: { listChanged: true },
   resources: { subscribe: true, listChanged: true },
   tools: { listChanged: true },
+  // No `tasks` capability in this era: tasks are an extension.
+  extensions: { 'io.modelcontextprotocol/tasks': {} },
 };
 const WAIT = { timeout: 10_000, interval: 20 };
 

@@ -35,6 +35,7 @@ export function expectInitialized(h: Harness, opts: { instructions?: string } = 
     prompts: { listChanged: true },
     resources: { subscribe: true, listChanged: true },
     tools: { listChanged: true },
+    tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
   });
   if (opts.instructions !== undefined) expect(h.client.getInstructions()).toBe(opts.instructions);
   // The client followed up with notifications/initialized.
