@@ -116,6 +116,16 @@ describe('mcpd user', () => {
     await expect(runUser(config(), 'rename', 'bob', [], io(''))).rejects.toThrow(/Usage/);
   });
 
+  it('takes the password from MCPD_PASSWORD when it is set', async () => {
+    const { readPasswordFromEnvOrStdin } = await import('../../src/cli/users.js');
+    process.env['MCPD_PASSWORD'] = 'from-the-environment-1';
+    try {
+      expect(await readPasswordFromEnvOrStdin()).toBe('from-the-environment-1');
+    } finally {
+      delete process.env['MCPD_PASSWORD'];
+    }
+  });
+
   it('reads the password from stdin in the real command, never from argv', () => {
     const env = { ...process.env, MCPD_DATA_DIR: dataDir, AUTH_PROVIDER: 'none', MCPD_PASSWORD: '' };
     const add = spawnSync(

@@ -117,3 +117,45 @@ describe('an unreachable store', () => {
     }
   });
 });
+
+describe('per-function time limits through the management API', () => {
+  it('stores timeoutMs on a function, reads it back, and refuses nonsense', async () => {
+    const d = await startDaemon({}, null);
+    try {
+      const put = (timeoutMs: unknown) =>
+        graphql(
+          d.url,
+          'timed',
+          `
+            mutation ($t: Int) {
+              insertUpdateMcpFunction(
+                name: "slow"
+                mcpType: "tool"
+                moduleName: "m"
+                functionName: "slow"
+                timeoutMs: $t
+                updatedBy: "test"
+              ) {
+                mcpFunction {
+                  name
+                  timeoutMs
+                }
+              }
+            }
+          `,
+          { t: timeoutMs },
+        );
+      const ok = await put(750);
+      expect(ok.errors).toBeUndefined();
+      expect(ok.data?.['insertUpdateMcpFunction']).toEqual({ mcpFunction: { name: 'slow', timeoutMs: 750 } });
+      expect((await d.daemon.store.functions.get('timed', 'slow'))?.timeout_ms).toBe(750);
+      const bad = await put(5);
+      expect(bad.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+      expect(bad.errors?.[0]?.message).toMatch(/timeoutMs must be/);
+      const cleared = await put(null);
+      expect(cleared.errors).toBeUndefined();
+    } finally {
+      await d.close();
+    }
+  });
+});

@@ -146,6 +146,29 @@ describe('tasks in 2025-11-25 (official SDK client)', () => {
     await client.close();
   });
 
+  it('answers tasks/result of a protocol failure with that error, and of a cancelled task with an error', async () => {
+    const client = await connect();
+    const start = async (name: string, args: Record<string, unknown>) =>
+      (
+        (await client.request(
+          { method: 'tools/call', params: { name, arguments: args, task: {} } },
+          CreateTaskResultSchema,
+        )) as { task: { taskId: string } }
+      ).task.taskId;
+    const broken = await start('protocol_error_job', {});
+    await expect(client.experimental.tasks.getTaskResult(broken, CallToolResultSchema)).rejects.toMatchObject(
+      {
+        code: -32603,
+        message: expect.stringContaining('The job hit an internal error'),
+      },
+    );
+    const slow = await start('slow_compute', { seconds: 30 });
+    const waiting = client.experimental.tasks.getTaskResult(slow, CallToolResultSchema);
+    await client.experimental.tasks.cancelTask(slow);
+    await expect(waiting).rejects.toMatchObject({ message: expect.stringContaining('cancelled') });
+    await client.close();
+  });
+
   it('refuses a task on a tool that forbids one, and a plain call to a tool that requires one', async () => {
     const client = await connect();
     const call = (params: Record<string, unknown>) =>
@@ -262,6 +285,47 @@ describe('tasks in 2026-07-28 (io.modelcontextprotocol/tasks)', () => {
     });
     const wrongName = await modern('tasks/get', { taskId }, true, 'some-other-task');
     expect(wrongName.body.error).toMatchObject({ code: -32020 });
+  });
+
+  it('asks for input as an ordinary request first, then begins the task (explicit start)', async () => {
+    const round1 = await modern(
+      'tools/call',
+      { name: 'test_tool_with_task', arguments: {} },
+      true,
+      'test_tool_with_task',
+    );
+    expect(round1.body.result).toMatchObject({
+      resultType: 'input_required',
+      inputRequests: { user_name: {} },
+    });
+    expect(round1.body.result.taskId).toBeUndefined();
+    const round2 = await modern(
+      'tools/call',
+      {
+        name: 'test_tool_with_task',
+        arguments: {},
+        inputResponses: { user_name: { action: 'accept', content: { name: 'Alice' } } },
+        requestState: round1.body.result.requestState,
+      },
+      true,
+      'test_tool_with_task',
+    );
+    expect(round2.body.result).toMatchObject({ resultType: 'task', status: 'working' });
+    expect(round2.body.result.requestState).toBeUndefined();
+    const done = await untilStatus(String(round2.body.result.taskId), ['completed']);
+    expect(JSON.stringify(done['result'])).toContain('Hello, Alice!');
+  });
+
+  it('fails a task on a protocol error, with the error inline and no result', async () => {
+    const created = await modern(
+      'tools/call',
+      { name: 'protocol_error_job', arguments: {} },
+      true,
+      'protocol_error_job',
+    );
+    const failed = await untilStatus(String(created.body.result.taskId), ['failed']);
+    expect(failed).toMatchObject({ error: { code: -32603, message: 'The job hit an internal error' } });
+    expect(failed['result']).toBeUndefined();
   });
 
   it('answers a finished task from the call history after a restart', async () => {

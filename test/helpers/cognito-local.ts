@@ -28,6 +28,10 @@ export interface CognitoLocal {
   readonly clientId: string;
   readonly issuer: string;
   addUser(username: string, password: string, groups: readonly string[]): Promise<void>;
+  /** A user whose first login must set a new password (the NEW_PASSWORD_REQUIRED challenge). */
+  addTemporaryUser(username: string, temporaryPassword: string): Promise<void>;
+  /** Another app client of the pool, with a client secret. */
+  addClientWithSecret(): Promise<{ clientId: string; clientSecret: string }>;
   close(): Promise<void>;
 }
 
@@ -121,6 +125,30 @@ export async function startCognitoLocal(): Promise<CognitoLocal> {
             new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: g }),
           );
         }
+      },
+      async addTemporaryUser(username, temporaryPassword) {
+        await client.send(
+          new AdminCreateUserCommand({
+            UserPoolId: userPoolId,
+            Username: username,
+            TemporaryPassword: temporaryPassword,
+            MessageAction: 'SUPPRESS',
+          }),
+        );
+      },
+      async addClientWithSecret() {
+        const made = await client.send(
+          new CreateUserPoolClientCommand({
+            UserPoolId: userPoolId,
+            ClientName: 'mcpd-secret',
+            GenerateSecret: true,
+            ExplicitAuthFlows: ['USER_PASSWORD_AUTH'],
+          }),
+        );
+        return {
+          clientId: made.UserPoolClient?.ClientId ?? '',
+          clientSecret: made.UserPoolClient?.ClientSecret ?? '',
+        };
       },
       close: async () => {
         client.destroy();

@@ -99,6 +99,33 @@ describe('Cognito USER_PASSWORD_AUTH on /auth/token (cognito-local)', () => {
     expect(wrong.text).toBe(unknown.text);
   });
 
+  it('refuses a login that needs a new password first, naming the challenge', async () => {
+    await pool.addTemporaryUser('tmp@example.com', 'Temp-password-123!');
+    const r = await http(`${d.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'tmp@example.com', password: 'Temp-password-123!' }),
+    });
+    expect(r.status).toBe(401);
+    expect(r.json).toMatchObject({ code: 'MCPD_AUTH_BAD_CREDENTIALS' });
+    expect(r.text).toContain('NEW_PASSWORD_REQUIRED');
+  });
+
+  it('logs in through an app client with a secret (SECRET_HASH)', async () => {
+    const { clientId, clientSecret } = await pool.addClientWithSecret();
+    expect(clientSecret).not.toBe('');
+    const withSecret = await startSecureDaemon(
+      env(pool, { COGNITO_APP_CLIENT_ID: clientId, COGNITO_APP_CLIENT_SECRET: clientSecret }),
+    );
+    try {
+      const token = await login(withSecret.url, 'ben@example.com', 'Ben-password-123!');
+      expect(claimsOf(token)).toMatchObject({ client_id: clientId, token_use: 'access' });
+      expect(withSecret.logs.join('\n')).not.toContain(clientSecret);
+    } finally {
+      await withSecret.close();
+    }
+  });
+
   it('answers 503 (not 500) when the pool cannot be reached, and never leaks the password to the log', async () => {
     const down = await startSecureDaemon(env(pool, { COGNITO_ENDPOINT: 'http://127.0.0.1:9' }));
     try {
