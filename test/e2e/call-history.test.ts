@@ -1,6 +1,6 @@
 /**
  * Call history end to end: calls made over MCP (both eras, tools, resources, prompts, failures) appear in the store
- * and through the management API with the right fields; a daemon killed with SIGKILL during 10 running calls leaves,
+ * and through the management API with the right fields; a daemon killed with SIGKILL during 20 running calls leaves,
  * after its restart, no record in_process and every completed one intact.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -181,7 +181,7 @@ describe('a daemon killed with SIGKILL', () => {
       const r = await rpc(first.url, 'tools/call', { name: 'echo', arguments: { text: `done-${i}` } });
       expect(r.result).toBeDefined();
     }
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 20; i++) {
       rpc(first.url, 'tools/call', { name: 'countdown', arguments: { n: 100, delayMs: 200 } }).catch(
         () => undefined,
       );
@@ -189,8 +189,8 @@ describe('a daemon killed with SIGKILL', () => {
     const reader = createSqliteStore({ path: join(dataDir, 'mcpd.db') });
     try {
       const read = async () => (await reader.calls.list('default', { limit: 100 })).items;
-      const before = await allCalls(read, (c) => c.filter((x) => x.status === 'in_process').length === 10);
-      expect(before.filter((c) => c.status === 'in_process')).toHaveLength(10);
+      const before = await allCalls(read, (c) => c.filter((x) => x.status === 'in_process').length === 20);
+      expect(before.filter((c) => c.status === 'in_process')).toHaveLength(20);
       first.child.kill('SIGKILL');
       await new Promise((r) => first.child.once('exit', r));
 
@@ -202,7 +202,7 @@ describe('a daemon killed with SIGKILL', () => {
         Array.from({ length: 10 }, (_, i) => ['completed', `done-${i}`]),
       );
       const killed = after.filter((c) => c.name === 'countdown');
-      expect(killed).toHaveLength(10);
+      expect(killed).toHaveLength(20);
       for (const c of killed) expect(c).toMatchObject({ status: 'failed', notes: INTERRUPTED_NOTE });
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));

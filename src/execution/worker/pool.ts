@@ -140,7 +140,7 @@ export class EndpointWorkers {
   /** Stops every worker; calls still running fail. */
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
-    await Promise.all(this.threads.map((t) => this.kill(t, 'the daemon is shutting down')));
+    await Promise.all([...this.threads].map((t) => this.kill(t, 'the daemon is shutting down')));
   }
 
   private start(call: WorkerCall, ctx: ToolContext): Promise<unknown> {
