@@ -15,10 +15,26 @@ export class Cancellation {
     return this.controller.signal;
   }
 
+  private listeners: (() => void)[] | undefined;
+
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
     this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const l of listeners) l();
+  }
+
+  /** Calls `listener` on abort, without creating the AbortSignal (the worker pool's hot path). */
+  onAbort(listener: () => void): void {
+    if (this.aborted) listener();
+    else (this.listeners ??= []).push(listener);
+  }
+
+  offAbort(listener: () => void): void {
+    const i = this.listeners?.indexOf(listener) ?? -1;
+    if (i >= 0) this.listeners?.splice(i, 1);
   }
 }

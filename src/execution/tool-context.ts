@@ -23,6 +23,16 @@ export class RequestToolContext implements ToolContext {
   get signal(): AbortSignal {
     return this.rc.cancel.signal;
   }
+  /** For the daemon's worker pool: abort state and listeners without creating the AbortSignal. */
+  get cancelled(): boolean {
+    return this.rc.cancel.aborted;
+  }
+  onCancel(listener: () => void): void {
+    this.rc.cancel.onAbort(listener);
+  }
+  offCancel(listener: () => void): void {
+    this.rc.cancel.offAbort(listener);
+  }
   get endpointId(): string {
     return this.rc.endpoint.id;
   }

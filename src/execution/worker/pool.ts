@@ -58,12 +58,21 @@ interface Running {
   onAbort?: () => void;
 }
 
+/** The daemon's own ctx (tool-context.ts) lets the pool listen for aborts without creating an AbortSignal. */
+interface Cancellable {
+  readonly cancelled: boolean;
+  onCancel(listener: () => void): void;
+  offCancel(listener: () => void): void;
+}
+
 interface Thread {
   readonly worker: Runner;
   load: number;
   dead: boolean;
   /** Takes no new calls; stops once its calls are done (after a new version of the endpoint's code). */
   draining: boolean;
+  /** Messages waiting for this turn's postMessage. */
+  outbox: ToWorker[];
 }
 
 /** What the pools did, over all endpoints (read by /metrics). */
@@ -111,7 +120,8 @@ export class EndpointWorkers {
   }
 
   run(call: WorkerCall, ctx: ToolContext): Promise<unknown> {
-    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+    const cancellable = ctx as Partial<Cancellable>;
+    if (cancellable.cancelled ?? ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
     if (this.active < this.limits.maxConcurrent) return this.start(call, ctx);
     if (this.queue.length >= this.limits.maxQueued) {
       this.counters.busy++;
@@ -158,7 +168,9 @@ export class EndpointWorkers {
         timeoutMs,
       );
       r.onAbort = () => this.abort(id, 'The request was cancelled', false);
-      ctx.signal.addEventListener('abort', r.onAbort, { once: true });
+      const cancellable = ctx as Partial<Cancellable>;
+      if (cancellable.onCancel) cancellable.onCancel(r.onAbort);
+      else ctx.signal.addEventListener('abort', r.onAbort, { once: true });
       const message: ToWorker = {
         t: 'call',
         id,
@@ -176,18 +188,44 @@ export class EndpointWorkers {
         },
         maxResultBytes: this.limits.maxResultBytes,
       };
-      try {
-        thread.worker.postMessage(message);
-      } catch (err) {
-        this.finish(
-          id,
-          new ExecutionError(
-            'MCPD_EXEC_INVALID',
-            `Arguments cannot be sent to the worker: ${(err as Error).message}`,
-          ),
-        );
-      }
+      this.send(thread, message);
     });
+  }
+
+  /**
+   * Queues a message for a worker. Everything queued in one turn of the event loop (under load: every request read
+   * in that turn) goes in one postMessage, which costs about what a single message costs.
+   */
+  private send(thread: Thread, message: ToWorker): void {
+    if (thread.dead) return;
+    thread.outbox.push(message);
+    if (thread.outbox.length === 1) setImmediate(() => this.flush(thread));
+  }
+
+  private flush(thread: Thread): void {
+    const batch = thread.outbox;
+    thread.outbox = [];
+    if (thread.dead || batch.length === 0) return;
+    // As JSON text: everything sent to a worker came from JSON (requests, settings, client answers), and one
+    // string crosses the thread boundary much more cheaply than the structured clone of the objects.
+    try {
+      thread.worker.postMessage(JSON.stringify(batch.length === 1 ? batch[0] : batch));
+      return;
+    } catch {
+      // Something in the batch cannot be serialized (a cycle, a BigInt): send one by one, so only that call fails.
+    }
+    for (const m of batch) {
+      try {
+        thread.worker.postMessage(JSON.stringify(m));
+      } catch (err) {
+        if (m.t === 'call') {
+          const message = `Arguments cannot be sent to the worker: ${(err as Error).message}`;
+          this.finish(m.id, new ExecutionError('MCPD_EXEC_INVALID', message));
+        } else {
+          this.logger.warn({ err, endpoint: this.endpointId }, 'could not answer a bundle worker');
+        }
+      }
+    }
   }
 
   private pick(): Thread {
@@ -206,9 +244,9 @@ export class EndpointWorkers {
       );
     worker.stdout.on('data', forward('stdout'));
     worker.stderr.on('data', forward('stderr'));
-    const thread: Thread = { worker, load: 0, dead: false, draining: false };
+    const thread: Thread = { worker, load: 0, dead: false, draining: false, outbox: [] };
     this.threads.push(thread);
-    worker.onMessage((m) => this.onMessage(m));
+    worker.onMessage((m) => this.onMessages(m));
     worker.onError((err, oom) => {
       this.logger.warn({ err, endpoint: this.endpointId }, 'bundle worker failed');
       if (!thread.dead) this.counters.crashed++;
@@ -223,6 +261,11 @@ export class EndpointWorkers {
       );
     });
     return thread;
+  }
+
+  private onMessages(m: FromWorker | FromWorker[]): void {
+    if (Array.isArray(m)) for (const one of m) this.onMessage(one);
+    else this.onMessage(m);
   }
 
   private onMessage(m: FromWorker): void {
@@ -257,12 +300,7 @@ export class EndpointWorkers {
   }
 
   private reply(thread: Thread, message: ToWorker): void {
-    if (thread.dead) return;
-    try {
-      thread.worker.postMessage(message);
-    } catch (err) {
-      this.logger.warn({ err, endpoint: this.endpointId }, 'could not answer a bundle worker');
-    }
+    this.send(thread, message);
   }
 
   /** Aborts a call; when it does not stop within the grace period, its worker is terminated. */
@@ -307,7 +345,11 @@ export class EndpointWorkers {
     this.running.delete(id);
     clearTimeout(r.timer);
     clearTimeout(r.grace);
-    if (r.onAbort) r.ctx.signal.removeEventListener('abort', r.onAbort);
+    if (r.onAbort) {
+      const cancellable = r.ctx as Partial<Cancellable>;
+      if (cancellable.offCancel) cancellable.offCancel(r.onAbort);
+      else r.ctx.signal.removeEventListener('abort', r.onAbort);
+    }
     r.thread.load--;
     if (r.thread.draining && r.thread.load === 0) void this.kill(r.thread, 'recycled');
     this.active--;

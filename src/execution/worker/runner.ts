@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker } from './protocol.js';
 import { workerMain } from './worker-main.js';
 
 const SOURCE = `(${workerMain.toString()})()`;
@@ -19,8 +19,9 @@ const SOURCE = `(${workerMain.toString()})()`;
 export type RunnerExit = { readonly code: number | null; readonly outOfMemory: boolean };
 
 export interface Runner {
-  postMessage(message: ToWorker): void;
-  onMessage(listener: (message: FromWorker) => void): void;
+  /** The JSON text of one message, or of several sent together (an array is that many messages). */
+  postMessage(json: string): void;
+  onMessage(listener: (message: FromWorker | FromWorker[]) => void): void;
   /** The runner failed (a thread's uncaught error, or its heap limit). */
   onError(listener: (err: Error, outOfMemory: boolean) => void): void;
   /** The runner is gone, by itself or by `terminate`. */
@@ -108,7 +109,7 @@ export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
       // Serialized synchronously (a value that cannot be cloned throws here); a closed channel shows up as 'exit'.
       child.send(m, () => undefined);
     },
-    onMessage: (l) => child.on('message', (m) => l(m as FromWorker)),
+    onMessage: (l) => child.on('message', (m) => l(m as FromWorker | FromWorker[])),
     onError: (l) => child.on('error', (err) => l(err, false)),
     onExit: (l) =>
       child.on('exit', (code, signal) =>

@@ -16,7 +16,7 @@ export function workerMain(): void {
     postMessage: (m: unknown) => {
       process.send!(m);
     },
-    on: (event: 'message', listener: (m: Msg) => void) => process.on(event, listener),
+    on: (event: 'message', listener: (m: string) => void) => process.on(event, listener),
   };
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   // Written as a string: test runners rewrite `import()` in the source text this worker is started from.
@@ -54,14 +54,41 @@ export function workerMain(): void {
     return m;
   };
 
+  // Messages of one turn go in one postMessage (the daemon does the same); a batch that cannot be cloned is sent
+  // one by one, and a result that cannot be cloned becomes that call's error.
+  let outbox: Msg[] = [];
+  const flush = () => {
+    const batch = outbox;
+    outbox = [];
+    try {
+      port.postMessage(batch.length === 1 ? batch[0] : batch);
+      return;
+    } catch {
+      // sent one by one below
+    }
+    for (const m of batch) {
+      try {
+        port.postMessage(m);
+      } catch (err) {
+        if (m.t !== 'done') continue;
+        // Functions, class instances with private state, sockets…: a result must be plain data.
+        const message = `The result cannot be sent back to the daemon: ${(err as Error).message}`;
+        port.postMessage({ t: 'done', id: m['id'], ok: false, error: { name: 'Error', message } });
+      }
+    }
+  };
+  const send = (m: Msg) => {
+    outbox.push(m);
+    if (outbox.length === 1) setImmediate(flush);
+  };
+
   const ask = (id: number, op: string, args: unknown[]) =>
     new Promise((resolve, reject) => {
       const r = ++rid;
       waiting.set(r, { resolve, reject });
-      port.postMessage({ t: 'ctx', id, rid: r, op, args });
+      send({ t: 'ctx', id, rid: r, op, args });
     });
-  const tell = (id: number, op: string, args: unknown[]) =>
-    port.postMessage({ t: 'ctx', id, rid: undefined, op, args });
+  const tell = (id: number, op: string, args: unknown[]) => send({ t: 'ctx', id, rid: undefined, op, args });
 
   const makeCtx = (m: Msg, signal: AbortSignal) => {
     const id = m['id'] as number;
@@ -138,15 +165,9 @@ export function workerMain(): void {
           name: 'ResultTooLarge',
         });
       }
-      try {
-        port.postMessage({ t: 'done', id, ok: true, value });
-      } catch (err) {
-        // Functions, class instances with private state, sockets…: a result must be plain data.
-        const message = `The result cannot be sent back to the daemon: ${(err as Error).message}`;
-        port.postMessage({ t: 'done', id, ok: false, error: { name: 'Error', message } });
-      }
+      send({ t: 'done', id, ok: true, value });
     } catch (err) {
-      port.postMessage({ t: 'done', id, ok: false, error: wireError(err) });
+      send({ t: 'done', id, ok: false, error: wireError(err) });
     } finally {
       calls.delete(id);
     }
@@ -154,7 +175,7 @@ export function workerMain(): void {
 
   // A child process whose daemon is gone (even by SIGKILL) ends with it.
   if (!parentPort) process.on('disconnect', () => process.exit(0));
-  port.on('message', (m: Msg) => {
+  const receive = (m: Msg) => {
     if (m.t === 'call') void run(m);
     else if (m.t === 'abort') calls.get(m['id'] as number)?.abort(new Error(String(m['reason'])));
     else if (m.t === 'reply') {
@@ -167,5 +188,11 @@ export function workerMain(): void {
         w.reject(Object.assign(new Error(e.message), { name: e.name, code: e.code, data: e.data }));
       }
     }
+  };
+  // The daemon sends JSON text (one message or an array of them).
+  port.on('message', (text: string) => {
+    const m = JSON.parse(text) as Msg | Msg[];
+    if (Array.isArray(m)) for (const one of m) receive(one);
+    else receive(m);
   });
 }
