@@ -5,12 +5,16 @@
  * sees none of the daemon's environment. The hostile bundle's failures are contained as at the `worker` level, while
  * another endpoint keeps answering, and every call is recorded with `isolation: process`.
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBundleDeploy } from '../../src/cli/bundle.js';
+import { loadConfig } from '../../src/config/config.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { DEPLOY, greeter, zipOf } from './support.js';
+import { bundleDir, DEPLOY, greeter, zipOf } from './support.js';
 
 const fixture = (bundle: string, file: string) =>
   readFileSync(fileURLToPath(new URL(`../fixtures/bundles/${bundle}/${file}`, import.meta.url)), 'utf8');
@@ -145,4 +149,73 @@ describe('process isolation: hostile code is contained', () => {
     expect(calls.find((c) => c.name === 'hog')).toMatchObject({ status: 'failed' });
     expect(calls.filter((c) => c.status === 'in_process')).toEqual([]);
   });
+});
+
+describe('process isolation: a daemon killed with SIGKILL', () => {
+  const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  /** Pids of runner processes whose sandbox is under `dir`. */
+  const runnersUnder = (dir: string): number[] =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`--allow-fs-write=${dir}`);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+
+  it.skipIf(process.platform !== 'linux')(
+    'takes its runners with it, even one spinning in an endless loop (Linux: setpriv --pdeathsig)',
+    async () => {
+      const dir = realpathSync(mkdtempSync(join(tmpdir(), 'mcpd-orphans-')));
+      try {
+        const files = hostileBundle();
+        const manifest = files['mcp.json'] as { module_links: Record<string, unknown>[] };
+        for (const l of manifest.module_links) delete l['timeout_ms']; // only the daemon's death ends `loop`
+        const config = loadConfig('serve', { 'data-dir': dir }, { AUTH_PROVIDER: 'none' });
+        await runBundleDeploy(config, { dir: await bundleDir(files), endpoint: 'spin' }, () => undefined);
+        const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dir], {
+          env: { ...process.env, AUTH_PROVIDER: 'none', MCPD_ISOLATION: 'process', LOG_LEVEL: 'info' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+            out += c;
+            const m = /"url":"(http:[^"]+)"/.exec(out);
+            if (m?.[1]) resolve(m[1]);
+          });
+          child.once('exit', (code) => reject(new Error(`mcpd exited (${code}): ${out}`)));
+        });
+        void fetch(`${url}/spin/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tools/call',
+            params: { name: 'loop', arguments: {} },
+          }),
+        }).catch(() => undefined);
+        let runners: number[] = [];
+        for (let i = 0; i < 200 && runners.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          runners = runnersUnder(dir);
+        }
+        expect(runners.length).toBeGreaterThan(0);
+        await new Promise((r) => setTimeout(r, 200)); // the call is spinning now
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        for (let i = 0; i < 100 && runnersUnder(dir).length > 0; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(runnersUnder(dir)).toEqual([]);
+      } finally {
+        for (const pid of runnersUnder(dir)) process.kill(pid, 'SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });

@@ -9,6 +9,7 @@
  * Node's permission model does not restrict the network.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from './protocol.js';
@@ -73,25 +74,31 @@ const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
   ? '--permission'
   : '--experimental-permission';
 
+/**
+ * util-linux `setpriv --pdeathsig KILL` (Linux): the kernel kills the runner when the daemon dies, even by SIGKILL
+ * and even while the runner's code spins (an idle runner also ends on its IPC channel's disconnect, but a busy one
+ * never reads it).
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
 export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
-  const child = spawn(
+  const node = [
     process.execPath,
-    [
-      PERMISSION_FLAG,
-      ...sandbox.read.map((dir) => `--allow-fs-read=${dir}/`),
-      `--allow-fs-write=${sandbox.write}/`,
-      `--max-old-space-size=${limits.memoryMb}`,
-      '--disable-warning=ExperimentalWarning',
-      '-e',
-      SOURCE,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
-      env: { TMPDIR: sandbox.write, HOME: sandbox.write },
-      cwd: sandbox.write,
-    },
-  );
+    PERMISSION_FLAG,
+    ...sandbox.read.map((dir) => `--allow-fs-read=${dir}/`),
+    `--allow-fs-write=${sandbox.write}/`,
+    `--max-old-space-size=${limits.memoryMb}`,
+    '--disable-warning=ExperimentalWarning',
+    '-e',
+    SOURCE,
+  ];
+  const [command, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...node] : node;
+  const child = spawn(command as string, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+    env: { TMPDIR: sandbox.write, HOME: sandbox.write },
+    cwd: sandbox.write,
+  });
   // Like an unref'd worker thread, a runner never keeps the daemon alive by itself.
   child.unref();
   child.channel?.unref();
