@@ -10,6 +10,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CreateMessageRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBundleDeploy } from '../../src/cli/bundle.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -148,6 +154,71 @@ describe('process isolation: hostile code is contained', () => {
     expect(calls.every((c) => c.isolation === 'process')).toBe(true);
     expect(calls.find((c) => c.name === 'hog')).toMatchObject({ status: 'failed' });
     expect(calls.filter((c) => c.status === 'in_process')).toEqual([]);
+  });
+});
+
+describe('process isolation: the tool context across the process boundary', () => {
+  it('carries logs, progress and sampling (handshake era) and elicitation as input_required (2026-07-28)', async () => {
+    const client = new Client({ name: 'process-ctx', version: '1' }, { capabilities: { sampling: {} } });
+    const logs: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.data));
+    client.setRequestHandler(CreateMessageRequestSchema, () => ({
+      role: 'assistant',
+      model: 'test',
+      content: { type: 'text', text: 'pong' },
+    }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${d.url}/rough/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${'a'.repeat(40)}` } },
+      }),
+    );
+    await client.setLoggingLevel('info');
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'chatty', arguments: {} }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    expect((result.content as { text: string }[])[0]?.text).toBe('model said: pong');
+    expect(logs).toContain('hello from a worker');
+    expect(progress).toEqual([1]);
+    await client.close();
+
+    const modern = (extra: Record<string, unknown>) =>
+      fetch(`${d.url}/rough/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${'a'.repeat(40)}`,
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'ask',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: {
+            name: 'ask',
+            arguments: {},
+            ...extra,
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+            },
+          },
+        }),
+      }).then(async (r) => (await r.json()) as { result: Record<string, unknown> });
+    const first = (await modern({})).result;
+    expect(first['resultType']).toBe('input_required');
+    const key = Object.keys(first['inputRequests'] as object)[0] ?? '';
+    const second = (
+      await modern({
+        inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } },
+        requestState: first['requestState'],
+      })
+    ).result;
+    expect(second).toMatchObject({ resultType: 'complete', content: [{ text: 'hello Ada' }] });
   });
 });
 
