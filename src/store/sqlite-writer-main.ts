@@ -29,23 +29,11 @@ export function writerMain(): void {
      ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, created_at = excluded.created_at,
      updated_at = excluded.updated_at, mcp_type = excluded.mcp_type, name = excluded.name, status = excluded.status`,
   );
-  const text = (v: unknown) => (v === undefined || v === null ? null : String(v));
-  parentPort!.on('message', (m: { id: number; records: Record<string, unknown>[] }) => {
+  parentPort!.on('message', (m: { id: number; rows: (string | null)[][] }) => {
     try {
       db.exec('BEGIN IMMEDIATE');
-      for (const record of m.records) {
-        const { created_at, updated_at, ...body } = record;
-        insert.run(
-          record['partition_key'],
-          String(body['mcp_function_call_uuid']),
-          JSON.stringify(body),
-          created_at,
-          updated_at,
-          text(body['mcp_type']),
-          text(body['name']),
-          text(body['status']),
-        );
-      }
+      // Rows come ready (sqlite-writer.ts): partition, sort key, JSON body, timestamps, indexed columns.
+      for (const row of m.rows) insert.run(...row);
       db.exec('COMMIT');
       parentPort!.postMessage({ id: m.id, ok: true });
     } catch (err) {

@@ -49,7 +49,9 @@ export class SqliteCallWriter {
     this.last = new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref(); // keep the process alive until the batch is written
-      this.worker.postMessage({ id, records });
+      // Rows ready to insert, their bodies already JSON: a list of strings crosses to the writer thread for a
+      // fraction of what the structured clone of the records costs, and the writer has no encoding left to do.
+      this.worker.postMessage({ id, rows: records.map(toRow) });
     }).finally(() => {
       if (this.pending.size === 0) this.worker.unref();
     });
@@ -62,4 +64,21 @@ export class SqliteCallWriter {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
+}
+
+const text = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
+
+/** `[partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status]`, as the calls table has them. */
+function toRow(record: FunctionCallRecord): (string | null)[] {
+  const { created_at, updated_at, ...body } = record;
+  return [
+    record.partition_key,
+    String(record.mcp_function_call_uuid),
+    JSON.stringify(body),
+    created_at,
+    updated_at,
+    text(record.mcp_type),
+    text(record.name),
+    text(record.status),
+  ];
 }
