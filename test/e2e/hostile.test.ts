@@ -178,9 +178,13 @@ describe('the per-endpoint concurrency cap', () => {
       HOSTILE,
     );
     try {
+      // Warm both links first (module file resolved, schema compiled, worker started), so that below only the
+      // synchronous part of a call stands between the request and its place in the queue.
+      await call(small.url, 'default', 'ok', { text: 'warm' });
+      expect(text(await call(small.url, 'default', 'polite'))).toMatch(/took longer than 800 ms/);
       const running = call(small.url, 'default', 'polite');
       const queued = call(small.url, 'default', 'ok', { text: 'queued' });
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 200));
       const raw = await fetch(`${small.url}/default/mcp`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
