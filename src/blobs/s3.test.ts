@@ -57,8 +57,9 @@ describe('S3 BlobStore', () => {
   });
 
   // s3rver writes objects in place (fs.createWriteStream on the final path), so a GET racing a PUT can be cut
-  // short; real S3 (and MinIO) swap objects atomically.
-  blobContract('S3 (s3rver)', () => open('contract'), { atomicReadsDuringWrites: false });
+  // short and concurrent PUTs to one key can interleave; real S3 (and MinIO) swap objects atomically. Those two
+  // contract cases are skipped here for that reason (they run against the folder store).
+  blobContract('S3 (s3rver)', () => open('contract'), { atomicWrites: false });
 
   it('is kind s3', async () => {
     const store = await open(bucketName());
