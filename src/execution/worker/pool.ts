@@ -279,13 +279,12 @@ export class EndpointWorkers {
     }
     void this.ctxCall(r, m.op, m.args).then(
       (value) => {
-        if (m.rid !== undefined) this.reply(r.thread, { t: 'reply', rid: m.rid, ok: true, value });
+        if (m.rid !== undefined) this.send(r.thread, { t: 'reply', rid: m.rid, ok: true, value });
       },
       (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
         r.thrown ??= e;
-        if (m.rid !== undefined)
-          this.reply(r.thread, { t: 'reply', rid: m.rid, ok: false, error: toWire(e) });
+        if (m.rid !== undefined) this.send(r.thread, { t: 'reply', rid: m.rid, ok: false, error: toWire(e) });
       },
     );
   }
@@ -299,15 +298,11 @@ export class EndpointWorkers {
     }
   }
 
-  private reply(thread: Thread, message: ToWorker): void {
-    this.send(thread, message);
-  }
-
   /** Aborts a call; when it does not stop within the grace period, its worker is terminated. */
   private abort(id: number, reason: string, timedOut: boolean): void {
     const r = this.running.get(id);
     if (!r || r.grace) return;
-    this.reply(r.thread, { t: 'abort', id, reason });
+    this.send(r.thread, { t: 'abort', id, reason });
     if (timedOut) {
       r.forced = new ExecutionError('MCPD_EXEC_TIMEOUT', reason);
       this.counters.timeouts++;
