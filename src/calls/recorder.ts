@@ -15,6 +15,8 @@ import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { FunctionCallRecord, Store } from '../store/index.js';
 import { readContent, writeContent } from './content-store.js';
+import { isoNow } from './iso-now.js';
+import { mayExceed } from './json-size.js';
 
 export interface CallStart {
   readonly partition: string;
@@ -114,8 +116,9 @@ export class CallRecorder {
   }
 
   begin(start: CallStart): CallHandle {
-    const now = new Date().toISOString();
+    const now = isoNow();
     const uuid = start.uuid ?? callId();
+    const hash = start.partition.indexOf('#');
     const record: FunctionCallRecord = {
       partition_key: start.partition,
       mcp_function_call_uuid: uuid,
@@ -127,7 +130,7 @@ export class CallRecorder {
       status: 'in_process',
       notes: null,
       time_spent: null,
-      endpoint_id: start.partition.split('#')[0] ?? start.partition,
+      endpoint_id: hash === -1 ? start.partition : start.partition.slice(0, hash),
       principal: start.principal,
       bundle_version: start.bundleVersion,
       era: start.era,
@@ -149,13 +152,14 @@ export class CallRecorder {
   end(handle: CallHandle, end: CallEnd): Promise<void> {
     // A call that outlived close() was already recorded as interrupted.
     if (!this.active.delete(handle) && this.closed) return Promise.resolve();
-    const record: FunctionCallRecord = Object.assign({}, handle.record, {
+    const record: FunctionCallRecord = {
+      ...handle.record,
       status: end.status,
       content: end.content ?? null,
       notes: end.notes ?? null,
       time_spent: Math.round((performance.now() - handle.t0) * 1000) / 1000,
-      updated_at: new Date().toISOString(),
-    });
+      updated_at: isoNow(),
+    };
     if (end.structuredContent !== undefined) record.structured_content = end.structuredContent;
     this.enqueue(record);
     if (!this.opts.durableAnswers) return Promise.resolve();
@@ -170,13 +174,7 @@ export class CallRecorder {
     this.batchTimer = undefined;
     for (const h of [...this.active]) {
       this.active.delete(h);
-      this.enqueue(
-        Object.assign({}, h.record, {
-          status: 'failed',
-          notes: INTERRUPTED_NOTE,
-          updated_at: new Date().toISOString(),
-        }),
-      );
+      this.enqueue({ ...h.record, status: 'failed', notes: INTERRUPTED_NOTE, updated_at: isoNow() });
     }
     // A few attempts, then give up: what is still queued is logged as lost.
     for (let attempt = 0; attempt < 5 && (this.queue.size > 0 || this.flushing); attempt++) {
@@ -256,11 +254,10 @@ export class CallRecorder {
     const { blobs, offloadBytes } = this.opts;
     await Promise.all(
       records.map(async (r, i) => {
-        if (r.content === null || r.content === undefined) return;
-        const text = JSON.stringify(r.content);
-        if (text.length <= offloadBytes) return;
+        if (r.content === null || r.content === undefined || !mayExceed(r.content, offloadBytes)) return;
+        if (JSON.stringify(r.content).length <= offloadBytes) return;
         await writeContent(blobs, r.partition_key, r.mcp_function_call_uuid, r.content);
-        records[i] = Object.assign({}, r, { content: null, content_in_s3: true });
+        records[i] = { ...r, content: null, content_in_s3: true };
         this.stats.offloaded++;
       }),
     );
