@@ -4,6 +4,7 @@
 //   registry: 2026 tools/call spread over 1,000 tools on 100 store-backed endpoints vs 10 tools on one
 // Usage: npm run bench [-- --duration 10 --rounds 3 --sessions 2000 --only http,stdio,cold,rss,registry --tool autocannon|wrk --quick]
 import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,18 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const MCPD = here('../dist/cli/main.js');
 const DEMO = here('../examples/demo/mcp.json');
 const node = process.execPath;
+/** Every process this bench starts, stopped when it exits however it exits (a failed run must not leave servers). */
+const children = new Set();
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 const INIT = (id = 0) => ({
   jsonrpc: '2.0',
@@ -70,10 +83,12 @@ const MODERN_HEADERS = {
 
 /** Starts a peer that prints {"url"} (or mcpd, whose log line carries "url") and resolves with it. */
 function startHttp(args, env = {}) {
-  const child = spawn(node, args, {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(node, args, {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (c) => {
@@ -106,10 +121,12 @@ function workerDemo() {
 async function mcpdHttp(record = true, worker = false) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
   const config = worker ? workerDemo() : DEMO;
-  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--config', config, '--data-dir', dataDir], {
-    env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCPD_RECORD_CALLS: String(record) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = track(
+    spawn(node, [MCPD, 'serve', '--port', '0', '--config', config, '--data-dir', dataDir], {
+      env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCPD_RECORD_CALLS: String(record) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stderr.setEncoding('utf8').on('data', (c) => {
@@ -146,10 +163,33 @@ async function initialize(url) {
  */
 function cannon(url, headers, duration, body = JSON.stringify(CALL(1))) {
   if (opts.tool === 'wrk') return wrk(url, headers, duration, body);
+  return autocannonRun(url, headers, duration, body);
+}
+
+/**
+ * autocannon in a process of its own for each run: a load generator that has already driven earlier targets (its
+ * heap, its JIT state) is slower, and a slower client changes how the server batches its work, so a run in this
+ * process would be charged for the runs before it.
+ */
+function autocannonRun(url, headers, duration, body) {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
+  const input = join(dir, 'body.json');
+  writeFileSync(input, body);
+  const args = [AUTOCANNON, '-j', '-c', '32', '-d', String(duration), '-m', 'POST', '-i', input];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  args.push(url);
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', connections: 32, duration, headers, body }, (err, r) =>
-      err ? reject(err) : resolve(r),
-    );
+    const child = track(spawn(node, args, { stdio: ['ignore', 'pipe', 'ignore'] }));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`autocannon exited (${code}) without a result: ${out.slice(0, 500)}`));
+      }
+    });
   });
 }
 
@@ -182,7 +222,12 @@ function wrk(url, headers, duration, body, custom) {
 }
 
 /** Starts a peer, opens its session and checks that echo answers; returns what autocannon needs. */
-async function httpTarget(name, start, mode) {
+/** A target: how to start its server, and how to drive it (`open` starts a fresh server and checks it answers). */
+function httpTarget(name, start, mode) {
+  return { name, open: () => openTarget(name, start, mode), runs: [] };
+}
+
+async function openTarget(name, start, mode) {
   const { url, child } = await start();
   let headers = HEADERS;
   let body = JSON.stringify(CALL(1));
@@ -196,7 +241,15 @@ async function httpTarget(name, start, mode) {
   const probe = await fetch(`${url}/default/mcp`, { method: 'POST', headers, body });
   const text = await probe.text();
   if (!text.includes('hello')) throw new Error(`${name}: echo probe failed: ${probe.status} ${text}`);
-  return { name, url: `${url}/default/mcp`, headers, body, child, runs: [] };
+  return { url: `${url}/default/mcp`, headers, body, child };
+}
+
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill();
+  });
 }
 
 function hasWrk() {
@@ -210,30 +263,78 @@ function hasWrk() {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Interleaves rounds over all targets (noise hits them alike) and reports medians. */
-async function httpCompare(targets) {
-  for (const t of targets) await cannon(t.url, t.headers, Math.min(3, DURATION), t.body); // warm-up
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const t of targets) t.runs.push(await cannon(t.url, t.headers, DURATION, t.body));
+/** CPU time (ms) a process and all its threads have used. */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return 0;
   }
-  return targets.map((t) => {
-    t.child.kill();
-    return {
-      name: t.name,
-      rps: median(t.runs.map((r) => r.requests.average)),
-      p50: median(t.runs.map((r) => r.latency.p50)),
-      p99: median(t.runs.map((r) => r.latency.p99)),
-      bad: t.runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
-    };
-  });
+}
+
+/** Waits (up to 10 s) until the machine is idle: no other process may use the CPU the next run measures. */
+async function settle() {
+  const busy = () => {
+    const [user, nice, system] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1, 4);
+    return Number(user) + Number(nice) + Number(system);
+  };
+  for (let i = 0; i < 40; i += 1) {
+    const before = busy();
+    await new Promise((r) => setTimeout(r, 250));
+    if (busy() - before <= 5) return; // at most 5 clock ticks (50 ms of a core) in 250 ms, the bench itself included
+  }
+}
+
+/**
+ * Interleaves rounds over all targets (noise hits them alike) and reports medians, with the server's CPU time per
+ * request (all its threads), a figure much steadier than req/s on a small shared machine. Every run gets a server of
+ * its own, started, warmed up, measured and stopped, with nothing else running: with seven servers alive at once,
+ * mcpd's 2026 target measured 25% more CPU per request than alone, although the others were idle.
+ */
+async function httpCompare(targets) {
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const t of targets) {
+      const peer = await t.open();
+      try {
+        await cannon(peer.url, peer.headers, Math.min(3, DURATION), peer.body); // warm-up
+        await settle();
+        const cpu0 = cpuMs(peer.child.pid);
+        const run = await cannon(peer.url, peer.headers, DURATION, peer.body);
+        run.cpuUsPerReq = ((cpuMs(peer.child.pid) - cpu0) * 1000) / (run.requests.average * DURATION);
+        t.runs.push(run);
+        if (process.env.BENCH_VERBOSE)
+          console.log(
+            `  round ${round + 1} ${t.name}: ${Math.round(run.requests.average)} req/s, ${run.cpuUsPerReq.toFixed(1)} µs/req`,
+          );
+      } finally {
+        await stop(peer.child);
+      }
+    }
+  }
+  return targets.map((t) => ({
+    name: t.name,
+    rps: median(t.runs.map((r) => r.requests.average)),
+    p50: median(t.runs.map((r) => r.latency.p50)),
+    p99: median(t.runs.map((r) => r.latency.p99)),
+    cpuUs: median(t.runs.map((r) => r.cpuUsPerReq)),
+    bad: t.runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
+  }));
 }
 
 /** Sends MESSAGES pipelined tools/call lines to a stdio server and times all answers. */
 async function stdioRun(name, args, needsInit) {
-  const child = spawn(node, args, {
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = track(
+    spawn(node, args, {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    }),
+  );
   const lines = lineReader(child.stdout);
   try {
     if (needsInit) {
@@ -286,10 +387,12 @@ async function coldStart(name, args) {
   const times = [];
   for (let i = 0; i < STARTS; i += 1) {
     const t0 = process.hrtime.bigint();
-    const child = spawn(node, args, {
-      stdio: ['pipe', 'pipe', 'ignore'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    });
+    const child = track(
+      spawn(node, args, {
+        stdio: ['pipe', 'pipe', 'ignore'],
+        env: { ...process.env, LOG_LEVEL: 'warn' },
+      }),
+    );
     child.stdin.write(`${JSON.stringify(INIT())}\n`);
     const line = await lineReader(child.stdout).next();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -344,13 +447,13 @@ console.log(
 
 if (want('http')) {
   const [bare, mcpd, recorded, worker, sdk, modern, sdk2] = await httpCompare([
-    await httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
-    await httpTarget('mcpd', () => mcpdHttp(false), 'session'),
-    await httpTarget('mcpd recorded', () => mcpdHttp(true), 'session'),
-    await httpTarget('mcpd worker+rec', () => mcpdHttp(true, true), 'session'),
-    await httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
-    await httpTarget('mcpd 2026', () => mcpdHttp(false), 'modern'),
-    await httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
+    httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
+    httpTarget('mcpd', () => mcpdHttp(false), 'session'),
+    httpTarget('mcpd recorded', () => mcpdHttp(true), 'session'),
+    httpTarget('mcpd worker+rec', () => mcpdHttp(true, true), 'session'),
+    httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
+    httpTarget('mcpd 2026', () => mcpdHttp(false), 'modern'),
+    httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
   results.http = { bare, mcpd, recorded, worker, sdk, modern, sdk2 };
   console.log(
@@ -363,7 +466,7 @@ if (want('http')) {
   );
   for (const r of [bare, mcpd, recorded, worker, sdk, modern, sdk2]) {
     console.log(
-      `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.bad}`,
+      `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server CPU ${fmt(r.cpuUs, 1).padStart(6)} µs/req  errors ${r.bad}`,
     );
   }
   console.log(
@@ -418,10 +521,12 @@ if (want('rss')) {
 async function mcpdStore(endpoints, tools) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
   const names = await seedRegistry(dataDir, endpoints, tools);
-  const child = spawn(node, [MCPD, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCP_CONFIG_FILE: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = track(
+    spawn(node, [MCPD, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCP_CONFIG_FILE: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stderr.setEncoding('utf8').on('data', (c) => {

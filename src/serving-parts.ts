@@ -56,6 +56,7 @@ export async function openServingParts(
         instanceId: await instanceId(config.dataDir),
         offloadBytes: config.contentOffloadBytes,
         durableAnswers: config.durableAnswers,
+        beginDelayMs: config.recordBeginDelayMs,
       })
     : undefined;
   if (recorder) await recoverInterrupted(recorder, logger);

@@ -39,7 +39,8 @@ const make = (opts: Partial<RecorderOptions> = {}) => {
   recorders.push(r);
   return r;
 };
-const settle = () => new Promise((r) => setTimeout(r, 20));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const settle = () => sleep(20);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mcpd-rec-'));
@@ -107,6 +108,49 @@ describe('CallRecorder', () => {
     await r.end(h, { status: 'failed', content: null, notes: 'boom' });
     await settle();
     expect(await store.calls.get('ep1#p', h.uuid)).toMatchObject({ status: 'failed', notes: 'boom' });
+  });
+
+  it('with a begin delay, writes a short call once and a long one as in_process once the delay has passed', async () => {
+    const r = make({ beginDelayMs: 200 });
+    const putMany = vi.spyOn(store.calls, 'putMany');
+    const short = r.begin(START);
+    const long = r.begin({ ...START, name: 'slow' });
+    await r.end(short, { status: 'completed', content: [] });
+    await settle();
+    // Only the short call's final record so far; the long one is visible through the recorder, not yet stored.
+    expect(putMany.mock.calls.flatMap((c) => c[0]).map((x) => [x.name, x.status])).toEqual([
+      ['echo', 'completed'],
+    ]);
+    expect(await store.calls.get('ep1#p', long.uuid)).toBeUndefined();
+    expect((await r.get('ep1#p', long.uuid))?.status).toBe('in_process');
+    await sleep(250);
+    expect((await store.calls.get('ep1#p', long.uuid))?.status).toBe('in_process');
+    await r.end(long, { status: 'completed', content: [] });
+    await settle();
+    expect((await store.calls.get('ep1#p', long.uuid))?.status).toBe('completed');
+    expect(putMany.mock.calls.flatMap((c) => c[0])).toHaveLength(3);
+  });
+
+  it('with a begin delay, writes due in_process records in order and waits for the next one', async () => {
+    const r = make({ beginDelayMs: 100 });
+    const first = r.begin(START);
+    await sleep(60);
+    const second = r.begin({ ...START, name: 'second' });
+    await sleep(70); // first is due, second is not
+    expect((await store.calls.get('ep1#p', first.uuid))?.status).toBe('in_process');
+    expect(await store.calls.get('ep1#p', second.uuid)).toBeUndefined();
+    await sleep(120);
+    expect((await store.calls.get('ep1#p', second.uuid))?.status).toBe('in_process');
+  });
+
+  it('on close, records a call whose in_process record was still delayed as interrupted', async () => {
+    const r = make({ beginDelayMs: 60_000 });
+    const h = r.begin(START);
+    await r.close();
+    expect(await store.calls.get('ep1#p', h.uuid)).toMatchObject({
+      status: 'failed',
+      notes: INTERRUPTED_NOTE,
+    });
   });
 
   it('offloads large content to the blob store under the partition', async () => {

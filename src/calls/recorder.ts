@@ -3,7 +3,9 @@
  * fields plus endpoint, principal, bundle version, era, session, request id, isolation level and instance).
  *
  * Writes are grouped: records made in the same turn of the event loop go to the store together (one SQLite
- * transaction, one DynamoDB batch), and a record that is begun and ended before its batch leaves is written once.
+ * transaction, one DynamoDB batch). A call's `in_process` record is written only once the call has run for
+ * `beginDelayMs`: a call that ends sooner (nearly all of them) is written once, as its final record, which halves
+ * the store's work per call. The price: a crash loses the calls begun in the last `beginDelayMs` before it.
  * A call's answer waits for the batch holding its final record, so an answer a client received is a record on disk;
  * the wait is a turn of the event loop plus one batch write, shared by every call in the batch, never a store round
  * trip per call. A store that fails is retried with backoff and counted; the calls themselves never fail for it.
@@ -63,6 +65,11 @@ export interface RecorderOptions {
   /** Write at once when this many records are waiting. */
   readonly batchMax?: number;
   /**
+   * How long a call runs before its `in_process` record is written (0: at once). Calls that end sooner are written
+   * once; a crash loses the calls begun in this window.
+   */
+  readonly beginDelayMs?: number;
+  /**
    * When true, a call's answer waits until its record is written: an answer a client received is then always a
    * record on disk, at the price of up to `batchMs` of latency. When false (the default), records are written
    * behind the answers, and a crash can lose the records of calls that ended in the last `batchMs`.
@@ -83,6 +90,9 @@ export class CallRecorder {
   private queue = new Map<string, FunctionCallRecord>();
   private waiters: (() => void)[] = [];
   private readonly active = new Set<CallHandle>();
+  /** Running calls whose `in_process` record is not written yet, oldest first (a Set keeps insertion order). */
+  private readonly unwritten = new Set<CallHandle>();
+  private beginTimer: NodeJS.Timeout | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private retryDelay: number;
@@ -144,13 +154,33 @@ export class CallRecorder {
     };
     const handle: CallHandle = { uuid, record, t0: performance.now() };
     this.active.add(handle);
-    this.enqueue(record);
+    const delay = this.opts.beginDelayMs ?? 0;
+    if (delay <= 0) this.enqueue(record);
+    else {
+      this.unwritten.add(handle);
+      this.beginTimer ??= setTimeout(() => this.writeDue(), delay);
+    }
     return handle;
+  }
+
+  /** Queues the `in_process` records of the calls that have now run for `beginDelayMs`; waits for the next one. */
+  private writeDue(): void {
+    this.beginTimer = undefined;
+    const cutoff = performance.now() - (this.opts.beginDelayMs ?? 0);
+    for (const h of this.unwritten) {
+      if (h.t0 > cutoff) {
+        this.beginTimer = setTimeout(() => this.writeDue(), Math.max(1, h.t0 - cutoff));
+        return;
+      }
+      this.unwritten.delete(h);
+      this.enqueue(h.record);
+    }
   }
 
   /** Records the outcome; resolves once it is written (or its write failed and was queued for retry). */
   end(handle: CallHandle, end: CallEnd): Promise<void> {
     // A call that outlived close() was already recorded as interrupted.
+    this.unwritten.delete(handle);
     if (!this.active.delete(handle) && this.closed) return Promise.resolve();
     const record: FunctionCallRecord = {
       ...handle.record,
@@ -170,6 +200,8 @@ export class CallRecorder {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.beginTimer);
+    this.unwritten.clear();
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     for (const h of [...this.active]) {

@@ -62,6 +62,8 @@ export interface Config {
   readonly contentOffloadBytes: number;
   /** Answers wait until their call record is written (else records are written behind the answers). */
   readonly durableAnswers: boolean;
+  /** A call's `in_process` record is written once it has run this long (shorter calls are written once). */
+  readonly recordBeginDelayMs: number;
   /** How long an `is_async` tool may run before its caller gets a `mcp://function-call/{uuid}` handle. */
   readonly asyncWaitMs: number;
   /** Isolation level of store-deployed bundles that do not name one (config-file bundles default to inline). */
@@ -158,6 +160,12 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     graphiql: bool('MCPD_GRAPHIQL', env['MCPD_GRAPHIQL']),
     recordCalls: bool('MCPD_RECORD_CALLS', env['MCPD_RECORD_CALLS'] ?? 'true'),
     durableAnswers: bool('MCPD_RECORD_DURABLE_ANSWERS', env['MCPD_RECORD_DURABLE_ANSWERS']),
+    recordBeginDelayMs: int(
+      'MCPD_RECORD_BEGIN_DELAY_MS',
+      env['MCPD_RECORD_BEGIN_DELAY_MS'] ?? '20',
+      0,
+      60_000,
+    ),
     isolation: isolation(env['MCPD_ISOLATION']),
     asyncWaitMs: int('MCPD_ASYNC_WAIT_MS', env['MCPD_ASYNC_WAIT_MS'] ?? '3000', 0, 600_000),
     limits: Object.freeze({
