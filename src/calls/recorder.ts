@@ -19,6 +19,7 @@ import type { FunctionCallRecord, Store } from '../store/index.js';
 import { readContent, writeContent } from './content-store.js';
 import { isoNow } from './iso-now.js';
 import { mayExceed } from './json-size.js';
+import { type RunningCall, RunningCalls } from './running-calls.js';
 
 export interface CallStart {
   readonly partition: string;
@@ -47,6 +48,8 @@ export interface CallHandle {
   readonly record: FunctionCallRecord;
   readonly t0: number;
 }
+
+type Running = CallHandle & RunningCall;
 
 export interface RecorderOptions {
   readonly store: Store;
@@ -89,9 +92,7 @@ export const INTERRUPTED_NOTE = 'interrupted: the daemon stopped before the call
 export class CallRecorder {
   private queue = new Map<string, FunctionCallRecord>();
   private waiters: (() => void)[] = [];
-  private readonly active = new Set<CallHandle>();
-  /** Running calls whose `in_process` record is not written yet, oldest first (a Set keeps insertion order). */
-  private readonly unwritten = new Set<CallHandle>();
+  private readonly running = new RunningCalls<Running>();
   private beginTimer: NodeJS.Timeout | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -108,8 +109,8 @@ export class CallRecorder {
   async get(partition: string, uuid: string): Promise<FunctionCallRecord | undefined> {
     const queued = this.queue.get(uuid);
     if (queued) return queued.partition_key === partition ? queued : undefined;
-    for (const h of this.active)
-      if (h.uuid === uuid) return h.record.partition_key === partition ? h.record : undefined;
+    const h = this.running.find(uuid);
+    if (h) return h.record.partition_key === partition ? h.record : undefined;
     return this.opts.store.calls.get(partition, uuid);
   }
 
@@ -152,14 +153,11 @@ export class CallRecorder {
       created_at: now,
       updated_at: now,
     };
-    const handle: CallHandle = { uuid, record, t0: performance.now() };
-    this.active.add(handle);
+    const handle: Running = { uuid, record, t0: performance.now(), prev: null, next: null, linked: false };
     const delay = this.opts.beginDelayMs ?? 0;
+    this.running.add(handle, delay > 0);
     if (delay <= 0) this.enqueue(record);
-    else {
-      this.unwritten.add(handle);
-      this.beginTimer ??= setTimeout(() => this.writeDue(), delay);
-    }
+    else this.beginTimer ??= setTimeout(() => this.writeDue(), delay);
     return handle;
   }
 
@@ -167,21 +165,15 @@ export class CallRecorder {
   private writeDue(): void {
     this.beginTimer = undefined;
     const cutoff = performance.now() - (this.opts.beginDelayMs ?? 0);
-    for (const h of this.unwritten) {
-      if (h.t0 > cutoff) {
-        this.beginTimer = setTimeout(() => this.writeDue(), Math.max(1, h.t0 - cutoff));
-        return;
-      }
-      this.unwritten.delete(h);
-      this.enqueue(h.record);
-    }
+    for (const h of this.running.due(cutoff)) this.enqueue(h.record);
+    const next = this.running.nextDeferred;
+    if (next !== undefined) this.beginTimer = setTimeout(() => this.writeDue(), Math.max(1, next - cutoff));
   }
 
   /** Records the outcome; resolves once it is written (or its write failed and was queued for retry). */
   end(handle: CallHandle, end: CallEnd): Promise<void> {
     // A call that outlived close() was already recorded as interrupted.
-    this.unwritten.delete(handle);
-    if (!this.active.delete(handle) && this.closed) return Promise.resolve();
+    if (!this.running.remove(handle as Running) && this.closed) return Promise.resolve();
     const record: FunctionCallRecord = {
       ...handle.record,
       status: end.status,
@@ -201,11 +193,9 @@ export class CallRecorder {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.beginTimer);
-    this.unwritten.clear();
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
-    for (const h of [...this.active]) {
-      this.active.delete(h);
+    for (const h of this.running.drain()) {
       this.enqueue({ ...h.record, status: 'failed', notes: INTERRUPTED_NOTE, updated_at: isoNow() });
     }
     // A few attempts, then give up: what is still queued is logged as lost.

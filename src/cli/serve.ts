@@ -2,8 +2,10 @@
 import { type Config, isLoopback } from '../config/config.js';
 import { createDaemon } from '../daemon.js';
 import { createPinoLogger } from '../observability/pino.js';
+import { tuneV8 } from './v8-tuning.js';
 
 export async function runServe(config: Config): Promise<number> {
+  tuneV8();
   const logger = createPinoLogger(config.logLevel);
   const daemon = await createDaemon(config, logger);
   const url = await daemon.listen();

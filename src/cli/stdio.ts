@@ -13,6 +13,7 @@ import { ConfigError } from '../config/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ENDPOINT_ID, partitionFor } from '../registry/endpoints.js';
 import { createEngine, createRegistry, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './load-registry.js';
+import { tuneV8 } from './v8-tuning.js';
 
 export interface StdioTarget {
   /** An endpoint in the store; default: the config file's `default`. */
@@ -21,6 +22,7 @@ export interface StdioTarget {
 }
 
 export async function runStdio(config: Config, target: StdioTarget = {}): Promise<number> {
+  tuneV8();
   const logger = createLineLogger(config.logLevel);
   const workers = new WorkerPools(config.limits, logger, sandboxesFor(config));
   if (target.endpoint !== undefined)
