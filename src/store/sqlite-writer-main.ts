@@ -7,6 +7,17 @@
 export function writerMain(): void {
   const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
   const data = workerData as { path: string; driver: string; driverPath: string | undefined };
+  // Records are written behind the answers, so this thread yields the CPU to the threads serving requests. On Linux
+  // a thread has its own nice value (its id works as a pid for setpriority). Best effort: elsewhere, or when not
+  // permitted, it keeps the process's priority.
+  try {
+    const tid = Number(
+      process.getBuiltinModule('node:fs').readlinkSync('/proc/thread-self').split('/').pop(),
+    );
+    if (Number.isInteger(tid)) process.getBuiltinModule('node:os').setPriority(tid, 10);
+  } catch {
+    // not Linux, or not permitted
+  }
   type Db = { exec(sql: string): unknown; prepare(sql: string): { run(...p: unknown[]): unknown } };
   let db: Db;
   if (data.driver === 'better-sqlite3' && data.driverPath) {
