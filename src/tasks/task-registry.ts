@@ -14,16 +14,24 @@ export const MIN_TASK_TTL_MS = 1_000;
 export const TASK_POLL_INTERVAL_MS = 500;
 const MAX_TASKS_PER_OWNER = 1_000;
 
+const ownerKey = (endpointId: string, owner: string) => `${endpointId}\u0000${owner}`;
+
 export class TaskRegistry {
   private readonly tasks = new Map<string, Task>();
+  /** Each owner's tasks on each endpoint, oldest first: listing and trimming never look at anyone else's. */
+  private readonly byOwner = new Map<string, Map<string, Task>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   add(task: Task): void {
     this.tasks.set(task.id, task);
+    const key = ownerKey(task.endpointId, task.owner);
+    let mine = this.byOwner.get(key);
+    if (!mine) this.byOwner.set(key, (mine = new Map()));
+    mine.set(task.id, task);
     const timer = setTimeout(() => this.drop(task.id), task.ttlMs);
     timer.unref();
     this.timers.set(task.id, timer);
-    this.trim(task.owner, task.endpointId);
+    this.trim(mine);
   }
 
   /** The task, when it exists here and belongs to this owner on this endpoint. */
@@ -34,7 +42,7 @@ export class TaskRegistry {
 
   /** The owner's tasks on an endpoint, oldest first. */
   list(endpointId: string, owner: string): Task[] {
-    return [...this.tasks.values()].filter((t) => t.endpointId === endpointId && t.owner === owner);
+    return [...(this.byOwner.get(ownerKey(endpointId, owner))?.values() ?? [])];
   }
 
   get size(): number {
@@ -47,15 +55,27 @@ export class TaskRegistry {
   }
 
   private drop(id: string): void {
+    const task = this.tasks.get(id);
+    if (!task) return;
     this.tasks.delete(id);
+    const key = ownerKey(task.endpointId, task.owner);
+    const mine = this.byOwner.get(key);
+    mine?.delete(id);
+    if (mine?.size === 0) this.byOwner.delete(key);
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);
   }
 
-  private trim(owner: string, endpointId: string): void {
-    const mine = this.list(endpointId, owner);
-    for (const t of mine.slice(0, Math.max(0, mine.length - MAX_TASKS_PER_OWNER))) {
-      if (t.terminal) this.drop(t.id);
+  /** Over the bound, drops the owner's oldest finished tasks (running ones stay until they finish and expire). */
+  private trim(mine: Map<string, Task>): void {
+    let excess = mine.size - MAX_TASKS_PER_OWNER;
+    if (excess <= 0) return;
+    for (const t of mine.values()) {
+      if (excess <= 0) break;
+      if (t.terminal) {
+        this.drop(t.id);
+        excess--;
+      }
     }
   }
 }

@@ -102,6 +102,30 @@ describe('TaskRegistry', () => {
     }
   });
 
+  it("keeps at most 1,000 tasks per owner, dropping the oldest finished ones, never another owner's", () => {
+    const r = new TaskRegistry();
+    const bobs = task({ id: 'bob-1', owner: 'bob' });
+    bobs.complete({ content: [] });
+    r.add(bobs);
+    const running = task({ id: 'alice-running' });
+    r.add(running);
+    for (let i = 0; i < 1_005; i++) {
+      const t = task({ id: `alice-${i}` });
+      t.complete({ content: [] });
+      r.add(t);
+    }
+    const mine = r.list('ep', 'alice');
+    expect(mine).toHaveLength(1_000);
+    // The running task stays although it is the oldest; the oldest finished ones went.
+    expect(mine[0]).toBe(running);
+    expect(mine[1]?.id).toBe('alice-6');
+    expect(mine.at(-1)?.id).toBe('alice-1004');
+    expect(r.get('alice-5', 'ep', 'alice')).toBeUndefined();
+    expect(r.list('ep', 'bob')).toEqual([bobs]);
+    expect(r.size).toBe(1_001);
+    r.cancelAll();
+  });
+
   it('bounds the TTL a client asks for', () => {
     expect(taskTtl(undefined)).toBe(DEFAULT_TASK_TTL_MS);
     expect(taskTtl(1)).toBe(MIN_TASK_TTL_MS);
