@@ -13,6 +13,7 @@ import type { Engine } from './engine/engine.js';
 import { registerGraphql } from './graphql/plugin.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildApp } from './http/app.js';
+import { VerifiedCredentials } from './auth/verified-credentials.js';
 import { createAuthGuard } from './http/auth-guard.js';
 import { registerAuthRoutes } from './http/auth-routes.js';
 import { type Auth, createAuth } from './auth/create-auth.js';
@@ -60,7 +61,8 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     engine.asyncWaitMs = config.asyncWaitMs;
   }
   const sessions = new HttpSessionStore(engine.hub, config.sessionIdleMs);
-  const apiKeys = new StoreApiKeys(store);
+  const verified = config.open ? undefined : new VerifiedCredentials();
+  const apiKeys = new StoreApiKeys(store, () => verified?.clear());
   const auth = config.open
     ? undefined
     : await createAuth(config.auth, { dataDir: config.dataDir, apiKeys, storeUsers: new StoreUsers(store) });
@@ -72,13 +74,15 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     sessions,
     logger,
     ensureEndpoint: (id) => endpoints.ensure(id),
-    ...(auth
+    ...(auth && verified
       ? {
+          verified,
           guard: createAuthGuard({
             authenticator: auth.authenticator,
             publicUrl: config.auth.publicUrl,
             logger,
             counters: authCounters,
+            verified,
             ...(config.auth.metricsToken
               ? { metricsToken: new AdminTokenVerifier(config.auth.metricsToken, 'MCPD_METRICS_TOKEN') }
               : {}),

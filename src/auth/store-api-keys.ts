@@ -10,7 +10,11 @@ import type { ApiKeyDirectory, ApiKeyRecord } from './api-keys.js';
 export const API_KEY_PARTITION = '__mcpd_api_keys';
 
 export class StoreApiKeys implements ApiKeyDirectory {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Called after a key is revoked here (the daemon forgets the credentials it verified recently). */
+    private readonly onRevoke?: () => void,
+  ) {}
 
   async get(id: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.store.settings.get(API_KEY_PARTITION, id);
@@ -30,6 +34,7 @@ export class StoreApiKeys implements ApiKeyDirectory {
     const record = await this.get(id);
     if (!record) return false;
     await this.put({ ...record, revoked_at: at });
+    this.onRevoke?.();
     return true;
   }
 

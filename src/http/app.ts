@@ -2,6 +2,7 @@
  * The Fastify application: body handling, DNS-rebinding guard, error masking, health, and the MCP transports.
  * Bodies reach the transports as raw strings so that malformed JSON is answered with JSON-RPC -32700.
  */
+import type { VerifiedCredentials } from '../auth/verified-credentials.js';
 import { createServer } from 'node:http';
 import Fastify, {
   type FastifyError,
@@ -33,6 +34,8 @@ export interface AppDeps {
   ensureEndpoint?: (endpointId: string) => Promise<unknown>;
   /** Authentication and authorization of every request (absent when the daemon runs open). */
   guard?: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** What the guard has just allowed: with a guard, the fast path serves only those credentials. */
+  verified?: VerifiedCredentials;
   /** Extra figures for /health (counts only: no tenant or user names). */
   health?: () => Record<string, unknown>;
 }
@@ -45,9 +48,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     allowedOrigins: config.allowedOrigins,
   });
   const streams = { keepAliveMs: config.keepAliveMs, sseRetryMs: config.sseRetryMs };
-  // The fast path serves session POSTs before Fastify's hooks: only where no hook has to authenticate them.
+  // The fast path serves POSTs before Fastify's hooks: with a guard, only for credentials it has just allowed.
   const fastPath =
-    config.stateless || deps.guard
+    config.stateless || (deps.guard && !deps.verified)
       ? undefined
       : streamableFastPath({
           engine,
@@ -55,6 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           sessions,
           hostOrigin,
           bodyLimitBytes: config.bodyLimitBytes,
+          ...(deps.guard && deps.verified ? { verified: deps.verified } : {}),
           ...streams,
         });
   const app = Fastify({

@@ -13,6 +13,7 @@ import { AuthError } from '../auth/errors.js';
 import { resourceMetadataUrl, resourceUri, wwwAuthenticate, wwwAuthenticateFor } from '../auth/metadata.js';
 import { type Action, authorize } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
+import type { VerifiedCredentials } from '../auth/verified-credentials.js';
 import type { Logger } from '../observability/logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ENDPOINT_ID, partitionFor } from '../registry/endpoints.js';
@@ -27,6 +28,8 @@ export interface GuardOptions {
   readonly metricsToken?: AdminTokenVerifier;
   /** Refusals by code, for /metrics. */
   readonly counters?: AuthCounters;
+  /** Filled with the credentials allowed to POST to an endpoint's /mcp, for the Streamable HTTP fast path. */
+  readonly verified?: VerifiedCredentials;
 }
 
 const PUBLIC = new Set(['/health', '/auth/token']);
@@ -119,7 +122,17 @@ export function createAuthGuard(opts: GuardOptions) {
     const action = actionOf(route, req.method);
     if (action === null) return undefined;
     const decision = authorize(principal, action === 'admin' ? undefined : (endpointId ?? ''), action);
-    if (decision === 'allow') return undefined;
+    if (decision === 'allow') {
+      if (
+        opts.verified &&
+        authorization &&
+        endpointId &&
+        req.method === 'POST' &&
+        route === '/:endpointId/mcp'
+      )
+        opts.verified.remember(endpointId, authorization, principal);
+      return undefined;
+    }
     if (decision === 'invisible') {
       refused('MCPD_AUTH_INVISIBLE');
       // Exactly what an endpoint that does not exist answers (the transports name the partition).

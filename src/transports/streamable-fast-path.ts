@@ -2,9 +2,11 @@
  * The hot path of Streamable HTTP, served before Fastify routing: a POST to `/{endpoint_id}/mcp` on a live
  * session whose headers are all in order, or a 2026-07-28 POST (stateless, no session). It applies the same checks and the same answer (answerPost) as the
  * Fastify route; it only skips Fastify's per-request machinery, which is most of the cost of a small tools/call.
- * Anything else (initialize, a missing or unknown session, odd headers, chunked or oversized bodies) is declined
- * before the body is read and goes through the Fastify route, which owns every error answer.
+ * Anything else (initialize, a missing or unknown session, odd headers, chunked or oversized bodies, credentials
+ * the guard has not just allowed) is declined before the body is read and goes through the Fastify route, which owns
+ * every error answer.
  */
+import type { VerifiedCredentials } from '../auth/verified-credentials.js';
 import { partitionFor } from '../registry/endpoints.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Engine, type EndpointLookup } from '../engine/engine.js';
@@ -25,6 +27,11 @@ export interface FastPathOptions extends StreamSettings {
   sessions: HttpSessionStore;
   hostOrigin: HostOriginCheck;
   bodyLimitBytes: number;
+  /**
+   * Set when requests need credentials: only a request whose Authorization header the guard allowed on this endpoint
+   * moments ago is taken (its principal must also own the session); every other one takes the guarded route.
+   */
+  verified?: VerifiedCredentials;
 }
 
 const MCP_PATH = /^\/([A-Za-z0-9_-]{1,128})\/mcp$/;
@@ -51,6 +58,12 @@ export function streamableFastPath(
     const sid = h['mcp-session-id'];
     const http = !modern && typeof sid === 'string' ? sessions.get(sid) : undefined;
     if (!modern && (!http || http.session.endpointId !== endpointId)) return false;
+    let principal = 'anonymous';
+    if (opts.verified) {
+      const verified = opts.verified.lookup(match[1] ?? '', h.authorization);
+      if (!verified || (http && http.session.principal !== verified.id)) return false;
+      principal = verified.id;
+    }
     if (!endpoints.get(endpointId)) return false;
     const length = Number(h['content-length']);
     if (!(length > 0 && length <= opts.bodyLimitBytes)) return false;
@@ -84,7 +97,7 @@ export function streamableFastPath(
           get: (name: string) => header(h[name]),
         };
         // A header-only claim without a body claim is still this era (and refused by the ladder).
-        serveModernPost(engine, endpointId, decoded.value, headers, res, opts).catch(fail);
+        serveModernPost(engine, endpointId, decoded.value, headers, res, opts, principal).catch(fail);
         return;
       }
       if (Engine.isInitialize(decoded.value)) {

@@ -7,6 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERIFIED_TTL_MS } from '../../src/auth/verified-credentials.js';
+import { runKey } from '../../src/cli/keys.js';
+import { loadConfig } from '../../src/config/config.js';
 import { rawRequest } from '../http/support.js';
 import {
   ADMIN_TOKEN,
@@ -342,5 +345,72 @@ describe('API keys', () => {
       body: JSON.stringify(rpc(3, 'tools/list')),
     });
     expect(bare.status).toBe(401);
+  });
+});
+
+/**
+ * The Streamable HTTP fast path skips Fastify's hooks, so with auth on it serves only an Authorization header the
+ * guard allowed on the same endpoint within the last second; these check that the shortcut opens nothing the guard
+ * would not.
+ */
+describe('the fast path, with credentials the guard has just allowed', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const modern = (endpoint: string, token: string) =>
+    http(`${f.url}/${endpoint}/mcp`, {
+      method: 'POST',
+      headers: {
+        ...STREAMABLE,
+        ...bearer(token),
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/list',
+      },
+      body: JSON.stringify(
+        rpc(1, 'tools/list', {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 'security-suite', version: '1' },
+          },
+        }),
+      ),
+    });
+
+  it("opens a session to no one else right after its owner's calls", async () => {
+    const sid = await initialize(f.url, 'tenantA', tok('bob'));
+    for (let i = 1; i <= 3; i++)
+      expect((await sessionPost(f.url, 'tenantA', tok('bob'), sid, rpc(i, 'tools/list'))).status).toBe(200);
+    const asErin = await sessionPost(f.url, 'tenantA', tok('erin'), sid, rpc(4, 'tools/list'));
+    expect(asErin.status).toBe(404);
+    expect(asErin.json).toEqual(UNKNOWN_SESSION);
+    const bare = await http(`${f.url}/tenantA/mcp`, {
+      method: 'POST',
+      headers: { ...STREAMABLE, 'mcp-session-id': sid },
+      body: JSON.stringify(rpc(5, 'tools/list')),
+    });
+    expect(bare.status).toBe(401);
+  });
+
+  it('carries an allowance to no other endpoint, stateless or through a session id', async () => {
+    for (let i = 0; i < 3; i++) expect((await modern('tenantA', tok('bob'))).status).toBe(200);
+    const elsewhere = await modern('tenantB', tok('bob'));
+    expect(elsewhere.status).toBe(404);
+    expect(JSON.stringify(elsewhere.json)).toContain('Not Found: no endpoint tenantB');
+    const sid = await initialize(f.url, 'tenantA', tok('bob'));
+    expect((await sessionPost(f.url, 'tenantA', tok('bob'), sid, rpc(1, 'tools/list'))).status).toBe(200);
+    expect((await sessionPost(f.url, 'tenantB', tok('bob'), sid, rpc(2, 'tools/list'))).status).toBe(404);
+  });
+
+  it('refuses a key revoked by another process (mcpd key revoke) within a second', async () => {
+    const k = await createKey('tenantA', tok('dave'));
+    const sid = await initialize(f.url, 'tenantA', k.key);
+    for (let i = 1; i <= 3; i++)
+      expect((await sessionPost(f.url, 'tenantA', k.key, sid, rpc(i, 'tools/list'))).status).toBe(200);
+    const cli = loadConfig('serve', { 'data-dir': f.d.dataDir }, { AUTH_PROVIDER: 'none' });
+    expect(await runKey(cli, 'revoke', k.id, {}, () => undefined)).toBe(0);
+    await sleep(VERIFIED_TTL_MS + 100);
+    expectKeyRefused(
+      await sessionPost(f.url, 'tenantA', k.key, sid, rpc(4, 'tools/list')),
+      'API key has been revoked',
+    );
   });
 });
