@@ -4,6 +4,7 @@
 //   registry: 2026 tools/call spread over 1,000 tools on 100 store-backed endpoints vs 10 tools on one
 // Usage: npm run bench [-- --duration 10 --rounds 3 --sessions 2000 --only http,stdio,cold,rss,registry --tool autocannon|wrk --quick]
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,12 +119,17 @@ function workerDemo() {
  * mcpd on the demo config, with a fresh data dir; call recording (SQLite) on unless `record` is false; bundle code
  * inline, or in worker threads with `worker`.
  */
-async function mcpdHttp(record = true, worker = false) {
+async function mcpdHttp(record = true, worker = false, token = undefined) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
   const config = worker ? workerDemo() : DEMO;
   const child = track(
     spawn(node, [MCPD, 'serve', '--port', '0', '--config', config, '--data-dir', dataDir], {
-      env: { ...process.env, LOG_LEVEL: 'info', AUTH_PROVIDER: 'none', MCPD_RECORD_CALLS: String(record) },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'info',
+        ...(token ? { ADMIN_STATIC_TOKEN: token } : { AUTH_PROVIDER: 'none' }),
+        MCPD_RECORD_CALLS: String(record),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     }),
   );
@@ -138,10 +144,10 @@ async function mcpdHttp(record = true, worker = false) {
   });
 }
 
-async function initialize(url) {
+async function initialize(url, auth = {}) {
   const res = await fetch(`${url}/default/mcp`, {
     method: 'POST',
-    headers: HEADERS,
+    headers: { ...HEADERS, ...auth },
     body: JSON.stringify(INIT()),
   });
   await res.text();
@@ -149,7 +155,7 @@ async function initialize(url) {
   if (sid) {
     await fetch(`${url}/default/mcp`, {
       method: 'POST',
-      headers: { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+      headers: { ...HEADERS, ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
       body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
     }).then((r) => r.text());
   }
@@ -223,17 +229,18 @@ function wrk(url, headers, duration, body, custom) {
 
 /** Starts a peer, opens its session and checks that echo answers; returns what autocannon needs. */
 /** A target: how to start its server, and how to drive it (`open` starts a fresh server and checks it answers). */
-function httpTarget(name, start, mode) {
-  return { name, open: () => openTarget(name, start, mode), runs: [] };
+function httpTarget(name, start, mode, token = undefined) {
+  return { name, open: () => openTarget(name, start, mode, token), runs: [] };
 }
 
-async function openTarget(name, start, mode) {
+async function openTarget(name, start, mode, token) {
   const { url, child } = await start();
+  const auth = token ? { authorization: `Bearer ${token}` } : {};
   let headers = HEADERS;
   let body = JSON.stringify(CALL(1));
   if (mode === 'session') {
-    const sid = await initialize(url);
-    headers = { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    const sid = await initialize(url, auth);
+    headers = { ...HEADERS, ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
   } else if (mode === 'modern') {
     headers = MODERN_HEADERS;
     body = JSON.stringify(MODERN_CALL(1));
@@ -446,31 +453,38 @@ console.log(
 );
 
 if (want('http')) {
-  const [bare, mcpd, recorded, worker, sdk, modern, sdk2] = await httpCompare([
+  // A random admin token, made for this run: the daemon refuses to start with a weak one.
+  const token = randomBytes(24).toString('base64url');
+  const [bare, mcpd, authed, recorded, worker, sdk, modern, sdk2] = await httpCompare([
     httpTarget('bare fastify', () => startHttp([here('peers/fastify-bare.mjs')]), 'plain'),
     httpTarget('mcpd', () => mcpdHttp(false), 'session'),
+    httpTarget('mcpd + auth', () => mcpdHttp(false, false, token), 'session', token),
     httpTarget('mcpd recorded', () => mcpdHttp(true), 'session'),
     httpTarget('mcpd worker+rec', () => mcpdHttp(true, true), 'session'),
     httpTarget('official SDK', () => startHttp([here('peers/sdk-server.mjs')]), 'session'),
     httpTarget('mcpd 2026', () => mcpdHttp(false), 'modern'),
     httpTarget('SDK v2 2026', () => startHttp([here('peers/sdk2-server.mjs')]), 'modern'),
   ]);
-  results.http = { bare, mcpd, recorded, worker, sdk, modern, sdk2 };
+  results.http = { bare, mcpd, authed, recorded, worker, sdk, modern, sdk2 };
   console.log(
     `HTTP tools/call echo, 32 connections, ${opts.tool ?? 'autocannon'} (median of ${ROUNDS} interleaved rounds)`,
   );
   console.log(
     '  (mcpd, official SDK: one 2025-11-25 session; mcpd 2026: stateless 2026-07-28 with full _meta and headers;\n' +
-      '   mcpd and mcpd 2026: inline code, call recording off; mcpd recorded: every call recorded in SQLite;\n' +
+      '   mcpd, mcpd + auth and mcpd 2026: inline code, call recording off; mcpd + auth: ADMIN_STATIC_TOKEN checked\n' +
+      '   on every request; mcpd recorded: every call recorded in SQLite;\n' +
       '   mcpd worker+rec: code in worker threads and every call recorded)',
   );
-  for (const r of [bare, mcpd, recorded, worker, sdk, modern, sdk2]) {
+  for (const r of [bare, mcpd, authed, recorded, worker, sdk, modern, sdk2]) {
     console.log(
       `  ${r.name.padEnd(14)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server CPU ${fmt(r.cpuUs, 1).padStart(6)} µs/req  errors ${r.bad}`,
     );
   }
   console.log(
     `  mcpd/bare: ${fmt((mcpd.rps / bare.rps) * 100, 1)}% req/s (target >= 70%), p99 ${fmt(mcpd.p99 / Math.max(bare.p99, 1), 2)}x (target <= 2x); mcpd/SDK: ${fmt(mcpd.rps / sdk.rps, 1)}x`,
+  );
+  console.log(
+    `  mcpd + auth/bare: ${fmt((authed.rps / bare.rps) * 100, 1)}% req/s (admin token on every request; cost of auth: ${fmt((1 - authed.rps / mcpd.rps) * 100, 1)}% of mcpd's req/s)`,
   );
   console.log(
     `  mcpd 2026/bare: ${fmt((modern.rps / bare.rps) * 100, 1)}% req/s (target >= 70%); mcpd 2026/SDK v2: ${fmt(modern.rps / sdk2.rps, 1)}x`,
