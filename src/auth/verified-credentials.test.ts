@@ -5,7 +5,7 @@ import { VERIFIED_TTL_MS, VerifiedCredentials } from './verified-credentials.js'
 const principal = (id: string, expiresAt?: number): Principal => ({
   id,
   name: id,
-  kind: 'local',
+  kind: 'user',
   globalAdmin: false,
   roles: new Map([['ep', 'caller']]),
   scopes: [],
