@@ -22,7 +22,7 @@
 import { ConfigError } from '../config/errors.js';
 import { AdminTokenVerifier } from './admin-token.js';
 import type { CognitoTokenUse } from './jwks.js';
-import { DEFAULT_TOKEN_TTL_SECONDS, validateSecret } from './local.js';
+import { DEFAULT_TOKEN_TTL_SECONDS, validateSecret } from './local-secret.js';
 import { publicBaseUrl } from './metadata.js';
 
 export type ProviderName = 'local' | 'cognito' | 'oidc';

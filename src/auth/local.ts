@@ -5,28 +5,14 @@
  * none`, RS256, or HS256 keyed with some public key all fail.
  */
 import { SignJWT, jwtVerify } from 'jose';
-import { ConfigError } from '../config/errors.js';
+import { DEFAULT_TOKEN_TTL_SECONDS, validateSecret } from './local-secret.js';
 import { AuthError } from './errors.js';
 import type { LocalUser, LocalUsers } from './local-users.js';
 import { rolesFromClaims, scopesFromClaims, type Principal } from './principal.js';
 import { joseFailure, type TokenShape, type TokenVerifier } from './verifier.js';
 
 export const LOCAL_ISSUER = 'mcpd';
-export const MIN_SECRET_LENGTH = 32;
-export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
-
-/** Validates JWT_SECRET_KEY: required, at least 32 characters (no default secret, ever). */
-export function validateSecret(secret: string | undefined, name = 'JWT_SECRET_KEY'): string {
-  if (secret === undefined || secret === '') {
-    throw new ConfigError(
-      `${name} is required for the local auth provider (e.g. \`openssl rand -base64 48\`)`,
-    );
-  }
-  if (secret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(`${name} must be at least ${MIN_SECRET_LENGTH} characters long`);
-  }
-  return secret;
-}
+export { DEFAULT_TOKEN_TTL_SECONDS, MIN_SECRET_LENGTH, validateSecret } from './local-secret.js';
 
 function secretKey(secret: string): Uint8Array {
   return new TextEncoder().encode(validateSecret(secret));
