@@ -1,11 +1,11 @@
 /**
  * The calls a recorder has begun and not yet ended, oldest first, as an intrusive doubly linked list.
  *
- * Not a Set: under load a Set of running calls is resized over and over, and V8 links each outgrown table to its
- * successor; once an outgrown table is in the old generation, every newer table it reaches (and every call and
- * request those reach) survives young-generation collections until the next full one. Measured with calls in worker
- * threads, that promoted ~4 KB per request and cost a third of the daemon's throughput. A list touches nothing but
- * the calls themselves, and an ended call is unlinked completely.
+ * Not a Set: with calls in worker threads (so calls outlive young-generation collections), a Set that gained and
+ * lost an entry on every call made V8 promote whole requests to the old generation (~4 KB per request, measured
+ * with the sampling heap profiler; a quarter of the throughput). The likely path: a resized hash table keeps a link
+ * to its successor, so an outgrown table in the old generation keeps newer ones, and what they reach, alive. A
+ * list touches nothing but the calls themselves, and an ended call is unlinked completely.
  */
 export interface RunningCall {
   readonly uuid: string;
