@@ -4,16 +4,11 @@
  * a clear error for that call only; another endpoint keeps answering meanwhile; the worker is replaced; every call
  * is recorded. The tool context (logs, progress, sampling, elicitation in both eras) works across the thread.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CreateMessageRequestSchema,
-  LoggingMessageNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { DEPLOY, graphql, greeter, zipOf } from './support.js';
+import { DEPLOY, graphql, greeter, samplingClient, zipOf } from './support.js';
 
 const HOSTILE = fileURLToPath(new URL('../fixtures/bundles/hostile/mcp.json', import.meta.url));
 
@@ -106,14 +101,7 @@ describe('hostile tool code in workers', () => {
 
 describe('the tool context across the thread', () => {
   it('carries logs, progress, sampling and cancellation in the handshake era', async () => {
-    const client = new Client({ name: 'worker-ctx', version: '1' }, { capabilities: { sampling: {} } });
-    const logs: unknown[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.data));
-    client.setRequestHandler(CreateMessageRequestSchema, () => ({
-      role: 'assistant',
-      model: 'test',
-      content: { type: 'text', text: 'pong' },
-    }));
+    const { client, logs } = samplingClient('worker-ctx');
     await client.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/default/mcp`)));
     await client.setLoggingLevel('info');
     const progress: number[] = [];

@@ -10,17 +10,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CreateMessageRequestSchema,
-  LoggingMessageNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBundleDeploy } from '../../src/cli/bundle.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { bundleDir, DEPLOY, greeter, zipOf } from './support.js';
+import { bundleDir, DEPLOY, greeter, samplingClient, zipOf } from './support.js';
 
 const fixture = (bundle: string, file: string) =>
   readFileSync(fileURLToPath(new URL(`../fixtures/bundles/${bundle}/${file}`, import.meta.url)), 'utf8');
@@ -159,14 +154,7 @@ describe('process isolation: hostile code is contained', () => {
 
 describe('process isolation: the tool context across the process boundary', () => {
   it('carries logs, progress and sampling (handshake era) and elicitation as input_required (2026-07-28)', async () => {
-    const client = new Client({ name: 'process-ctx', version: '1' }, { capabilities: { sampling: {} } });
-    const logs: unknown[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.data));
-    client.setRequestHandler(CreateMessageRequestSchema, () => ({
-      role: 'assistant',
-      model: 'test',
-      content: { type: 'text', text: 'pong' },
-    }));
+    const { client, logs } = samplingClient('process-ctx');
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`${d.url}/rough/mcp`), {
         requestInit: { headers: { authorization: `Bearer ${'a'.repeat(40)}` } },

@@ -5,6 +5,11 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  CreateMessageRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { packDirectory } from '../../src/bundles/archive.js';
 import { startDynalite } from '../helpers/dynalite.js';
 import { startS3rver } from '../helpers/s3rver.js';
@@ -150,4 +155,17 @@ export function greeter(
       }
     `,
   };
+}
+
+/** An official SDK client that declares sampling (every request answered "pong") and keeps the log data it gets. */
+export function samplingClient(name: string): { client: Client; logs: unknown[] } {
+  const client = new Client({ name, version: '1' }, { capabilities: { sampling: {} } });
+  const logs: unknown[] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.data));
+  client.setRequestHandler(CreateMessageRequestSchema, () => ({
+    role: 'assistant',
+    model: 'test',
+    content: { type: 'text', text: 'pong' },
+  }));
+  return { client, logs };
 }
