@@ -6,9 +6,9 @@
  * transaction, one DynamoDB batch). A call's `in_process` record is written only once the call has run for
  * `beginDelayMs`: a call that ends sooner (nearly all of them) is written once, as its final record, which halves
  * the store's work per call. The price: a crash loses the calls begun in the last `beginDelayMs` before it.
- * A call's answer waits for the batch holding its final record, so an answer a client received is a record on disk;
- * the wait is a turn of the event loop plus one batch write, shared by every call in the batch, never a store round
- * trip per call. A store that fails is retried with backoff and counted; the calls themselves never fail for it.
+ * With `durableAnswers`, a call's answer waits for the batch holding its final record, so an answer a client received
+ * is a record on disk; the wait is a turn of the event loop plus one batch write, shared by every call in the batch,
+ * never a store round trip per call. Without it (the default) records are written behind the answers. A store that fails is retried with backoff and counted; the calls themselves never fail for it.
  * Content larger than `offloadBytes` goes to the blob store (`content-store.ts`).
  */
 import { callId } from './call-id.js';
