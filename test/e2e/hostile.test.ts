@@ -123,6 +123,35 @@ describe('the tool context across the thread', () => {
     await client.close();
   });
 
+  it('gives a context that can be destructured and a signal read after the abort', async () => {
+    const { client, logs } = samplingClient('worker-ctx-lazy');
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/default/mcp`)));
+    await client.setLoggingLevel('info');
+    const result = await client.callTool({ name: 'destructured', arguments: {} });
+    expect(JSON.parse((result.content as { text: string }[])[0]!.text)).toEqual({
+      aborted: false,
+      // Only the documented members: nothing of the worker's own bookkeeping.
+      keys: ['clientCapabilities', 'requestId', 'settings'],
+    });
+    expect(logs).toContain('destructured on default');
+
+    const controller = new AbortController();
+    const pending = client.callTool({ name: 'watchful', arguments: {} }, undefined, {
+      signal: controller.signal,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort('changed my mind');
+    await expect(pending).rejects.toThrow();
+    // The tool read its signal after the abort had arrived, and saw it: the record keeps what it returned.
+    await expect
+      .poll(async () => {
+        const calls = (await d.daemon.store.calls.list('default', { limit: 500 })).items;
+        return JSON.stringify(calls.find((c) => c.name === 'watchful')?.content ?? null);
+      })
+      .toContain('saw abort: The request was cancelled');
+    await client.close();
+  });
+
   it('turns elicitation into an InputRequiredResult and back in 2026-07-28', async () => {
     const meta = {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',

@@ -228,10 +228,16 @@ export class EndpointWorkers {
     }
   }
 
+  /** The least loaded live thread, or a new one while there are fewer than the limit. Runs on every call. */
   private pick(): Thread {
-    const alive = this.threads.filter((t) => !t.dead && !t.draining);
-    if (alive.length < this.limits.threads) return this.spawn();
-    return alive.reduce((a, b) => (b.load < a.load ? b : a));
+    let best: Thread | undefined;
+    let alive = 0;
+    for (const t of this.threads) {
+      if (t.dead || t.draining) continue;
+      alive++;
+      if (!best || t.load < best.load) best = t;
+    }
+    return alive < this.limits.threads || !best ? this.spawn() : best;
   }
 
   private spawn(): Thread {

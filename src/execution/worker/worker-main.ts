@@ -23,7 +23,7 @@ export function workerMain(): void {
   const dynamicImport = new Function('url', 'return import(url)') as (
     url: string,
   ) => Promise<Record<string, unknown>>;
-  const calls = new Map<number, AbortController>();
+  const calls = new Map<number, Ctx>();
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let rid = 0;
 
@@ -90,32 +90,77 @@ export function workerMain(): void {
     });
   const tell = (id: number, op: string, args: unknown[]) => send({ t: 'ctx', id, rid: undefined, op, args });
 
-  const makeCtx = (m: Msg, signal: AbortSignal) => {
-    const id = m['id'] as number;
-    const info = m['info'] as Record<string, unknown>;
-    const answers = (info['inputResponses'] ?? {}) as Record<string, Record<string, unknown>>;
-    return {
-      signal,
-      endpointId: info['endpointId'],
-      requestId: info['requestId'],
-      clientCapabilities: info['clientCapabilities'],
-      settings: m['settings'],
-      log: (...a: unknown[]) => tell(id, 'log', a),
-      progress: (...a: unknown[]) => ask(id, 'progress', a),
-      sample: (...a: unknown[]) => ask(id, 'sample', a),
-      elicit: (...a: unknown[]) => ask(id, 'elicit', a),
-      listRoots: (...a: unknown[]) => ask(id, 'listRoots', a),
-      requestInputs: (...a: unknown[]) => ask(id, 'requestInputs', a),
-      inputResponse: (key: string) => answers[key],
-      notify: (...a: unknown[]) => ask(id, 'notify', a),
-      notifyListChanged: (...a: unknown[]) => tell(id, 'notifyListChanged', a),
-      resourceUpdated: (...a: unknown[]) => tell(id, 'resourceUpdated', a),
-      beginTask: () => tell(id, 'beginTask', []),
-      closeStream: () => {
-        tell(id, 'closeStream', []);
+  /**
+   * The `ctx` a tool receives. Built per call, so it is cheap: its methods are getters that make their function when
+   * read (destructuring `const { log } = ctx` still works), and its AbortController exists only once the tool reads
+   * `signal` or the call is aborted. Most calls read neither.
+   */
+  class Ctx {
+    readonly endpointId: unknown;
+    readonly requestId: unknown;
+    readonly clientCapabilities: unknown;
+    readonly settings: unknown;
+    readonly #id: number;
+    readonly #info: Record<string, unknown>;
+    #controller: AbortController | undefined;
+    constructor(id: number, m: Msg, info: Record<string, unknown>) {
+      this.#id = id;
+      this.#info = info;
+      this.endpointId = info['endpointId'];
+      this.requestId = info['requestId'];
+      this.clientCapabilities = info['clientCapabilities'];
+      this.settings = m['settings'];
+    }
+    get signal(): AbortSignal {
+      return (this.#controller ??= new AbortController()).signal;
+    }
+    /** Not a method: tool code sees only the documented ctx. */
+    static abort(ctx: Ctx, reason: Error): void {
+      (ctx.#controller ??= new AbortController()).abort(reason);
+    }
+    get log() {
+      return (...a: unknown[]) => tell(this.#id, 'log', a);
+    }
+    get progress() {
+      return (...a: unknown[]) => ask(this.#id, 'progress', a);
+    }
+    get sample() {
+      return (...a: unknown[]) => ask(this.#id, 'sample', a);
+    }
+    get elicit() {
+      return (...a: unknown[]) => ask(this.#id, 'elicit', a);
+    }
+    get listRoots() {
+      return (...a: unknown[]) => ask(this.#id, 'listRoots', a);
+    }
+    get requestInputs() {
+      return (...a: unknown[]) => ask(this.#id, 'requestInputs', a);
+    }
+    get inputResponse() {
+      const answers = (this.#info['inputResponses'] ?? {}) as Record<string, Record<string, unknown>>;
+      return (key: string) => answers[key];
+    }
+    get notify() {
+      return (...a: unknown[]) => ask(this.#id, 'notify', a);
+    }
+    get notifyListChanged() {
+      return (...a: unknown[]) => tell(this.#id, 'notifyListChanged', a);
+    }
+    get resourceUpdated() {
+      return (...a: unknown[]) => tell(this.#id, 'resourceUpdated', a);
+    }
+    get beginTask() {
+      return () => tell(this.#id, 'beginTask', []);
+    }
+    get closeStream() {
+      return () => {
+        tell(this.#id, 'closeStream', []);
         return true;
-      },
-      sleep: (ms: number) =>
+      };
+    }
+    get sleep() {
+      const signal = this.signal;
+      return (ms: number) =>
         new Promise<void>((resolve, reject) => {
           if (signal.aborted) return reject(signal.reason as Error);
           const timer = setTimeout(resolve, ms);
@@ -123,33 +168,36 @@ export function workerMain(): void {
             clearTimeout(timer);
             reject(signal.reason as Error);
           });
-        }),
+        });
+    }
+  }
+
+  const loggerFor = (ctx: Ctx) => {
+    const logger = {
+      debug: (...a: unknown[]) => ctx.log('debug', a.join(' ')),
+      info: (...a: unknown[]) => ctx.log('info', a.join(' ')),
+      warn: (...a: unknown[]) => ctx.log('warning', a.join(' ')),
+      warning: (...a: unknown[]) => ctx.log('warning', a.join(' ')),
+      error: (...a: unknown[]) => ctx.log('error', a.join(' ')),
+      child: () => logger,
     };
+    return logger;
   };
 
   const run = async (m: Msg) => {
     const id = m['id'] as number;
-    const controller = new AbortController();
-    calls.set(id, controller);
+    const ctx = new Ctx(id, m, m['info'] as Record<string, unknown>);
+    calls.set(id, ctx);
     try {
       const ns = await load(m['file'] as string);
       const className = m['className'] as string | undefined;
       const fnName = m['fn'] as string;
-      const ctx = makeCtx(m, controller.signal);
-      const logger = {
-        debug: (...a: unknown[]) => ctx.log('debug', a.join(' ')),
-        info: (...a: unknown[]) => ctx.log('info', a.join(' ')),
-        warn: (...a: unknown[]) => ctx.log('warning', a.join(' ')),
-        warning: (...a: unknown[]) => ctx.log('warning', a.join(' ')),
-        error: (...a: unknown[]) => ctx.log('error', a.join(' ')),
-        child: () => logger,
-      };
       let value: unknown;
       if (className) {
         const Cls = (ns[className] ?? (ns['default'] as Record<string, unknown> | undefined)?.[className]) as
           (new (l: unknown, s: unknown) => Record<string, unknown>) | undefined;
         if (typeof Cls !== 'function') throw new Error(`Class ${className} not found`);
-        const instance = new Cls(logger, { ...(m['settings'] as object) });
+        const instance = new Cls(loggerFor(ctx), { ...(m['settings'] as object) });
         const method = instance[fnName];
         if (typeof method !== 'function') throw new Error(`Method ${className}.${fnName} not found`);
         value = await (method as (a: unknown, c: unknown) => unknown).call(instance, m['args'], ctx);
@@ -177,8 +225,10 @@ export function workerMain(): void {
   if (!parentPort) process.on('disconnect', () => process.exit(0));
   const receive = (m: Msg) => {
     if (m.t === 'call') void run(m);
-    else if (m.t === 'abort') calls.get(m['id'] as number)?.abort(new Error(String(m['reason'])));
-    else if (m.t === 'reply') {
+    else if (m.t === 'abort') {
+      const ctx = calls.get(m['id'] as number);
+      if (ctx) Ctx.abort(ctx, new Error(String(m['reason'])));
+    } else if (m.t === 'reply') {
       const w = waiting.get(m['rid'] as number);
       if (!w) return;
       waiting.delete(m['rid'] as number);
