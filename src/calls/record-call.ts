@@ -5,7 +5,7 @@
 import type { RequestContext } from '../engine/context.js';
 import { InputRequired } from '../engine/input-required.js';
 import type { Handler } from '../registry/catalog.js';
-import type { CallEnd, CallRecorder } from './recorder.js';
+import { type CallEnd, type CallRecorder, RECORDED_BEHIND } from './recorder.js';
 
 export const MODERN_ERA = '2026-07-28';
 
@@ -33,26 +33,32 @@ export function recordCall<R>(
     principal: rc.session.principal,
     bundleVersion: handler?.bundleVersion ?? null,
     isolation: handler?.isolation ?? 'inline',
-    ...(uuid === undefined ? {} : { uuid }),
+    uuid,
   });
   onBegin?.(handle.uuid);
+  const done = (result: R): R | Promise<R> => {
+    const written = recorder.end(handle, summarize(result));
+    return written === RECORDED_BEHIND ? result : written.then(() => result);
+  };
+  const failed = (err: unknown): Promise<R> => {
+    const end: CallEnd =
+      err instanceof InputRequired
+        ? { status: 'completed', content: null, notes: 'input required: the client answers in a retry' }
+        : { status: 'failed', content: null, notes: err instanceof Error ? err.message : String(err) };
+    return recorder.end(handle, end).then(() => Promise.reject(err as Error));
+  };
   let pending: R | Promise<R>;
   try {
     pending = work();
   } catch (err) {
-    pending = Promise.reject(err as Error);
+    return failed(err);
   }
-  return Promise.resolve(pending).then(
-    (result) => recorder.end(handle, summarize(result)).then(() => result),
-    (err: unknown) => {
-      const end: CallEnd =
-        err instanceof InputRequired
-          ? { status: 'completed', content: null, notes: 'input required: the client answers in a retry' }
-          : { status: 'failed', content: null, notes: err instanceof Error ? err.message : String(err) };
-      return recorder.end(handle, end).then(() => Promise.reject(err as Error));
-    },
-  );
+  // A result the work returned at once (inline code) is answered at once: no promise, no turn of the event loop.
+  return isPromiseLike(pending) ? Promise.resolve(pending).then(done, failed) : done(pending);
 }
+
+const isPromiseLike = <R>(v: R | Promise<R>): v is Promise<R> =>
+  typeof (v as { then?: unknown } | null)?.then === 'function';
 
 /** A tool result: failed when isError, with the first text as the note. */
 export function toolOutcome(result: {

@@ -60,6 +60,12 @@ describe('call ids', () => {
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a < b).toBe(true);
     expect(callId()).not.toBe(callId());
+    // Two ids of one millisecond share the time, never the random part.
+    const c = callId(1_700_000_000_001);
+    expect(c.slice(0, 15)).toBe(b.slice(0, 15));
+    expect(c).not.toBe(b);
+    expect(callId(1_700_000_000_000).slice(0, 15)).toBe(a.slice(0, 15));
+    expect(a.slice(0, 13)).toBe('018bcfe5-6800');
   });
 });
 

@@ -33,7 +33,7 @@ export interface CallStart {
   readonly bundleVersion: string | null;
   readonly isolation: string;
   /** The record's id when the caller chose it (a task's id); default: a new UUIDv7. */
-  readonly uuid?: string;
+  readonly uuid?: string | undefined;
 }
 
 export interface CallEnd {
@@ -86,6 +86,9 @@ export interface RecorderStats {
   pending: number;
   offloaded: number;
 }
+
+/** What `end()` returns when the answer does not wait for its record: compare by identity to skip a turn. */
+export const RECORDED_BEHIND: Promise<void> = Promise.resolve();
 
 export const INTERRUPTED_NOTE = 'interrupted: the daemon stopped before the call finished';
 
@@ -170,21 +173,25 @@ export class CallRecorder {
     if (next !== undefined) this.beginTimer = setTimeout(() => this.writeDue(), Math.max(1, next - cutoff));
   }
 
-  /** Records the outcome; resolves once it is written (or its write failed and was queued for retry). */
+  /**
+   * Records the outcome. Returns `RECORDED_BEHIND` when the answer need not wait (records are written behind the
+   * answers); with `durableAnswers`, a promise that resolves once the record is written (or its write failed and was
+   * queued for retry).
+   */
   end(handle: CallHandle, end: CallEnd): Promise<void> {
     // A call that outlived close() was already recorded as interrupted.
-    if (!this.running.remove(handle as Running) && this.closed) return Promise.resolve();
-    const record: FunctionCallRecord = {
-      ...handle.record,
-      status: end.status,
-      content: end.content ?? null,
-      notes: end.notes ?? null,
-      time_spent: Math.round((performance.now() - handle.t0) * 1000) / 1000,
-      updated_at: isoNow(),
-    };
+    if (!this.running.remove(handle as Running) && this.closed) return RECORDED_BEHIND;
+    // The final version replaces the `in_process` one in place: a queued copy is the same object, and a batch being
+    // written either has its rows already or takes the newer version, which the next batch writes again anyway.
+    const record = handle.record;
+    record.status = end.status;
+    record.content = end.content ?? null;
+    record.notes = end.notes ?? null;
+    record.time_spent = Math.round((performance.now() - handle.t0) * 1000) / 1000;
+    record.updated_at = isoNow();
     if (end.structuredContent !== undefined) record.structured_content = end.structuredContent;
     this.enqueue(record);
-    if (!this.opts.durableAnswers) return Promise.resolve();
+    if (!this.opts.durableAnswers) return RECORDED_BEHIND;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -272,17 +279,22 @@ export class CallRecorder {
     return this.flushing;
   }
 
-  private async write(records: FunctionCallRecord[]): Promise<void> {
+  /** Offloads large content to the blob store (rarely any), then writes the batch. */
+  private write(records: FunctionCallRecord[]): Promise<void> {
     const { blobs, offloadBytes } = this.opts;
-    await Promise.all(
-      records.map(async (r, i) => {
-        if (r.content === null || r.content === undefined || !mayExceed(r.content, offloadBytes)) return;
-        if (JSON.stringify(r.content).length <= offloadBytes) return;
-        await writeContent(blobs, r.partition_key, r.mcp_function_call_uuid, r.content);
-        records[i] = { ...r, content: null, content_in_s3: true };
-        this.stats.offloaded++;
-      }),
-    );
-    await this.opts.store.calls.putMany(records);
+    let offloads: Promise<void>[] | undefined;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.content === null || r.content === undefined || !mayExceed(r.content, offloadBytes)) continue;
+      if (JSON.stringify(r.content).length <= offloadBytes) continue;
+      (offloads ??= []).push(
+        writeContent(blobs, r.partition_key, r.mcp_function_call_uuid, r.content).then(() => {
+          records[i] = { ...r, content: null, content_in_s3: true };
+          this.stats.offloaded++;
+        }),
+      );
+    }
+    if (!offloads) return this.opts.store.calls.putMany(records);
+    return Promise.all(offloads).then(() => this.opts.store.calls.putMany(records));
   }
 }
