@@ -4,6 +4,7 @@
  * a clear error for that call only; another endpoint keeps answering meanwhile; the worker is replaced; every call
  * is recorded. The tool context (logs, progress, sampling, elicitation in both eras) works across the thread.
  */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,14 @@ const call = (url: string, endpoint: string, name: string, args: Record<string, 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
   }).then((r) => r.json() as Promise<CallReply>);
+/** Starts a call, then cancels it 100 ms later through the SDK (notifications/cancelled). */
+const cancelledCall = async (client: Client, name: string) => {
+  const controller = new AbortController();
+  const pending = client.callTool({ name, arguments: {} }, undefined, { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 100));
+  controller.abort('changed my mind');
+  return pending;
+};
 const text = (r: CallReply) => r.result?.content[0]?.text ?? '';
 
 let d: RunningDaemon;
@@ -112,13 +121,7 @@ describe('the tool context across the thread', () => {
     expect(logs).toContain('hello from a worker');
     expect(progress).toEqual([1]);
 
-    const controller = new AbortController();
-    const pending = client.callTool({ name: 'polite', arguments: {} }, undefined, {
-      signal: controller.signal,
-    });
-    await new Promise((r) => setTimeout(r, 100));
-    controller.abort('changed my mind');
-    await expect(pending).rejects.toThrow();
+    await expect(cancelledCall(client, 'polite')).rejects.toThrow();
     expect((await client.callTool({ name: 'ok', arguments: { text: 'x' } })).isError).toBeFalsy();
     await client.close();
   });
@@ -135,13 +138,7 @@ describe('the tool context across the thread', () => {
     });
     expect(logs).toContain('destructured on default');
 
-    const controller = new AbortController();
-    const pending = client.callTool({ name: 'watchful', arguments: {} }, undefined, {
-      signal: controller.signal,
-    });
-    await new Promise((r) => setTimeout(r, 100));
-    controller.abort('changed my mind');
-    await expect(pending).rejects.toThrow();
+    await expect(cancelledCall(client, 'watchful')).rejects.toThrow();
     // The tool read its signal after the abort had arrived, and saw it: the record keeps what it returned.
     await expect
       .poll(async () => {

@@ -118,36 +118,25 @@ export function workerMain(): void {
     static abort(ctx: Ctx, reason: Error): void {
       (ctx.#controller ??= new AbortController()).abort(reason);
     }
-    get log() {
-      return (...a: unknown[]) => tell(this.#id, 'log', a);
+    // ctx methods that forward to the daemon: `ask` ones wait for its answer, `tell` ones do not.
+    static {
+      const forward = (ops: string[], send: typeof ask | typeof tell) => {
+        for (const op of ops) {
+          Object.defineProperty(Ctx.prototype, op, {
+            get(this: Ctx) {
+              const id = this.#id;
+              return (...a: unknown[]) => send(id, op, a);
+            },
+          });
+        }
+      };
+      forward(['progress', 'sample', 'elicit', 'listRoots', 'requestInputs', 'notify'], ask);
+      forward(['log', 'notifyListChanged', 'resourceUpdated'], tell);
     }
-    get progress() {
-      return (...a: unknown[]) => ask(this.#id, 'progress', a);
-    }
-    get sample() {
-      return (...a: unknown[]) => ask(this.#id, 'sample', a);
-    }
-    get elicit() {
-      return (...a: unknown[]) => ask(this.#id, 'elicit', a);
-    }
-    get listRoots() {
-      return (...a: unknown[]) => ask(this.#id, 'listRoots', a);
-    }
-    get requestInputs() {
-      return (...a: unknown[]) => ask(this.#id, 'requestInputs', a);
-    }
+    declare readonly log: (...a: unknown[]) => void;
     get inputResponse() {
       const answers = (this.#info['inputResponses'] ?? {}) as Record<string, Record<string, unknown>>;
       return (key: string) => answers[key];
-    }
-    get notify() {
-      return (...a: unknown[]) => ask(this.#id, 'notify', a);
-    }
-    get notifyListChanged() {
-      return (...a: unknown[]) => tell(this.#id, 'notifyListChanged', a);
-    }
-    get resourceUpdated() {
-      return (...a: unknown[]) => tell(this.#id, 'resourceUpdated', a);
     }
     get beginTask() {
       return () => tell(this.#id, 'beginTask', []);
