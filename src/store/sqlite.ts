@@ -25,6 +25,7 @@ import {
 import { type Database, type DriverName, openDatabase, type SqlValue } from './sqlite-driver.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteCallWriter } from './sqlite-writer.js';
+import { type TableName, whereClause } from './sqlite-where.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -37,13 +38,17 @@ export interface SqliteStoreOptions {
   readonly writerThread?: boolean;
 }
 
-type TableName = keyof typeof SORT_KEYS;
+const OPTIMIZE = 'PRAGMA optimize=0x10002';
 
 export function createSqliteStore(options: SqliteStoreOptions): Store & { readonly driver: DriverName } {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const db = openDatabase(options.path, options.driver);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   migrate(db);
+  // Statistics for the query planner, refreshed on open and on close as SQLite advises for long-lived connections
+  // (bounded work on a large file). Without them SQLite would not know that a partial index holds few rows, and
+  // would read a whole partition to list its failed calls.
+  db.exec(OPTIMIZE);
   const calls = sqliteTable<FunctionCallRecord>(db, 'calls');
   let writer: SqliteCallWriter | undefined;
   if (options.path !== ':memory:' && options.writerThread !== false) {
@@ -62,11 +67,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
     settings: sqliteTable<SettingRecord>(db, 'settings'),
     async markInterrupted(instanceId, note) {
       const now = new Date().toISOString();
+      // `status <> 'completed'` lets SQLite read the partial status index instead of every call ever recorded.
       const r = db
         .prepare(
           `UPDATE calls SET status = 'failed', updated_at = ?,
              body = json_set(body, '$.status', 'failed', '$.notes', ?)
-           WHERE status = 'in_process' AND json_extract(body, '$.instance_id') = ?`,
+           WHERE status = 'in_process' AND status <> 'completed' AND json_extract(body, '$.instance_id') = ?`,
         )
         .run(now, note, instanceId);
       return Number(r.changes);
@@ -74,6 +80,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
     init: () => Promise.resolve(),
     close: async () => {
       await writer?.close();
+      db.exec(OPTIMIZE);
       db.close();
     },
   };
@@ -121,28 +128,7 @@ function sqliteTable<T extends Audit & { partition_key: string }>(db: Database, 
     if (!s) statements.set(sql, (s = db.prepare(sql)));
     return s;
   };
-  const where = (partition: string, filter: ListFilter | undefined) => {
-    const clauses = ['partition_key = ?'];
-    const params: SqlValue[] = [partition];
-    for (const [field, value] of Object.entries(filter?.equals ?? {})) {
-      if (field === sortKey) clauses.push('sort_key = ?');
-      else if (columns.includes(field)) clauses.push(`${field} = ?`);
-      else {
-        clauses.push(`json_extract(body, '$.' || ?) = ?`);
-        params.push(field);
-      }
-      params.push(typeof value === 'boolean' ? Number(value) : value);
-    }
-    if (filter?.updatedAfter !== undefined) {
-      clauses.push('updated_at > ?');
-      params.push(filter.updatedAfter);
-    }
-    if (filter?.updatedBefore !== undefined) {
-      clauses.push('updated_at < ?');
-      params.push(filter.updatedBefore);
-    }
-    return { sql: clauses.join(' AND '), params };
-  };
+  const where = (partition: string, filter: ListFilter | undefined) => whereClause(name, partition, filter);
   const row = (r: Record<string, unknown>): T =>
     Object.assign(JSON.parse(r['body'] as string) as T, {
       created_at: r['created_at'] as string,
