@@ -106,6 +106,7 @@ function record(i: number, status: string, mcpType: string, partition = 'p'): Fu
     notes: null,
     time_spent: 1,
     instance_id: 'i-1',
+    updated_by: 'tester',
     created_at: at,
     updated_at: at,
   };
