@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { BlobStore } from './blobs/index.js';
+import type { Bus } from './bus/index.js';
 import { deployBundle } from './bundles/deploy.js';
 import { createEngine, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './cli/load-registry.js';
 import type { Config } from './config/config.js';
@@ -40,6 +41,8 @@ export interface Daemon {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly endpoints: StoreEndpoints;
+  /** How this instance hears of, and tells, registry changes made by the others sharing its store. */
+  readonly bus: Bus;
   /** Set unless the daemon runs open (AUTH_PROVIDER=none on loopback). */
   readonly auth: Auth | undefined;
   /** Listens on the configured host and port; resolves to the base URL. */
@@ -52,7 +55,7 @@ export interface Daemon {
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
   const workers = new WorkerPools(config.limits, logger, sandboxesFor(config));
   const parts = await openServingParts(config, logger, workers);
-  const { store, blobs, bundles, registry, endpoints, recorder } = parts;
+  const { store, blobs, bundles, registry, endpoints, recorder, bus } = parts;
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
   if (!config.configFile) await endpoints.ensure(DEFAULT_ENDPOINT);
   const engine = createEngine(config, registry, logger);
@@ -91,6 +94,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
       : {}),
     health: () => ({
       workers: workers.threads,
+      ...(bus.kind === 'none' ? {} : { bus: { kind: bus.kind, connected: bus.connected } }),
       ...(recorder ? { calls: { ...recorder.stats } } : {}),
     }),
   });
@@ -113,6 +117,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
       endpoints: registry,
       ...(recorder ? { recorder } : {}),
       ...(auth ? { auth: authCounters } : {}),
+      ...(bus.kind === 'none' ? {} : { bus }),
     }),
   );
   await registerGraphql(app, {
@@ -143,6 +148,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
     store,
     blobs,
     endpoints,
+    bus,
     auth,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });

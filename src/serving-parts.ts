@@ -1,12 +1,15 @@
 /**
  * What serves endpoints from storage, shared by `mcpd serve` (daemon.ts) and `mcpd stdio --endpoint`: the store
  * and blob store, the bundle cache, the registry with store-backed endpoints (and the config file's `default`
- * when there is one), and the call recorder (after marking the calls a crashed run left unfinished).
+ * when there is one), the bus to the other instances sharing the store, and the call recorder (after marking the
+ * calls a crashed run left unfinished).
  */
 import { join } from 'node:path';
 import type { BlobStore } from './blobs/index.js';
 import { openBlobStore } from './blobs/open.js';
 import { BundleCache } from './bundles/bundle-cache.js';
+import type { Bus } from './bus/index.js';
+import { openBus } from './bus/open.js';
 import { instanceId } from './calls/instance-id.js';
 import { CallRecorder } from './calls/recorder.js';
 import { DEFAULT_ENDPOINT, loadDefaultEndpoint } from './cli/load-registry.js';
@@ -24,6 +27,7 @@ export interface ServingParts {
   readonly bundles: BundleCache;
   readonly registry: EndpointRegistry;
   readonly endpoints: StoreEndpoints;
+  readonly bus: Bus;
   /** Unless MCPD_RECORD_CALLS=false. */
   readonly recorder: CallRecorder | undefined;
   /** Stops the workers, flushes the recorder, closes storage. */
@@ -40,11 +44,13 @@ export async function openServingParts(
   const registry = new EndpointRegistry();
   if (config.configFile) await loadDefaultEndpoint(registry, config, logger, workers);
   const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
+  const bus = openBus(config.bus, logger);
   const endpoints = new StoreEndpoints({
     store,
     bundles,
     registry,
     logger,
+    bus,
     execution: { isolation: config.isolation, workers },
     ...(config.configFile ? { fixed: new Set([DEFAULT_ENDPOINT]) } : { always: new Set([DEFAULT_ENDPOINT]) }),
   });
@@ -60,14 +66,17 @@ export async function openServingParts(
       })
     : undefined;
   if (recorder) await recoverInterrupted(recorder, logger);
+  await bus.subscribe(endpoints);
   return {
     store,
     blobs,
     bundles,
     registry,
     endpoints,
+    bus,
     recorder,
     async close() {
+      await bus.close();
       await workers.close();
       await recorder?.close();
       await Promise.allSettled([store.close(), blobs.close()]);

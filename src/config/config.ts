@@ -52,6 +52,8 @@ export interface Config {
   readonly store: StoreConfig;
   /** Where bundles and large payloads live. */
   readonly blobs: BlobConfig;
+  /** How instances that share a store hear of each other's registry changes. */
+  readonly bus: BusConfig;
   /** Create missing DynamoDB tables / S3 bucket at start (`INITIALIZE_TABLES=1`). */
   readonly initializeTables: boolean;
   /** GraphiQL at GET /{endpoint_id}/graphiql (development). */
@@ -79,6 +81,10 @@ export type StoreConfig =
       readonly endpoint: string | undefined;
       readonly tablePrefix: string;
     };
+
+/** MCPD_REDIS_URL (or REDIS_URL): instances that share a store tell each other of registry changes over Redis. */
+export type BusConfig =
+  { readonly kind: 'none' } | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
 
 export type BlobConfig =
   | { readonly kind: 'folder'; readonly root: string }
@@ -156,6 +162,7 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     cacheTtlMs: int('MCPD_CACHE_TTL_MS', env['MCPD_CACHE_TTL_MS'] ?? '0', 0, 86_400_000),
     store: storeConfig(env, dataDir),
     blobs: blobConfig(env, dataDir),
+    bus: busConfig(env),
     initializeTables: bool('INITIALIZE_TABLES', env['INITIALIZE_TABLES']),
     graphiql: bool('MCPD_GRAPHIQL', env['MCPD_GRAPHIQL']),
     recordCalls: bool('MCPD_RECORD_CALLS', env['MCPD_RECORD_CALLS'] ?? 'true'),
@@ -256,6 +263,21 @@ function blobConfig(env: Env, dataDir: string): BlobConfig {
     endpoint: url('S3_ENDPOINT', env['S3_ENDPOINT']),
     prefix: nonEmpty(env['MCPD_S3_PREFIX']) ?? '',
   });
+}
+
+function busConfig(env: Env): BusConfig {
+  const name = nonEmpty(env['MCPD_REDIS_URL']) !== undefined ? 'MCPD_REDIS_URL' : 'REDIS_URL';
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return Object.freeze({ kind: 'none' });
+  if (!URL.canParse(raw) || !/^rediss?:$/.test(new URL(raw).protocol)) {
+    // The value may hold a password: name the variable, not what it says.
+    throw new ConfigError(`${name} must be a redis:// or rediss:// URL`);
+  }
+  const prefix = env['MCPD_REDIS_PREFIX'] ?? 'mcpd:';
+  if (!/^[A-Za-z0-9:_.-]{0,64}$/.test(prefix)) {
+    throw new ConfigError('MCPD_REDIS_PREFIX may hold up to 64 letters, digits and : _ . -');
+  }
+  return Object.freeze({ kind: 'redis', url: raw, prefix });
 }
 
 function url(name: string, raw: string | undefined): string | undefined {

@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CallCounts } from '../execution/run.js';
 import type { WorkerCounters } from '../execution/worker/pool.js';
+import type { Bus } from '../bus/index.js';
 import type { RecorderStats } from '../calls/recorder.js';
 import { VERSION } from '../version.js';
 
@@ -31,6 +32,8 @@ export interface MetricSources {
   readonly sessions: { readonly size: number };
   readonly endpoints: { ids(): string[] };
   readonly auth?: AuthCounters;
+  /** The bus to other instances, when there is one. */
+  readonly bus?: Pick<Bus, 'stats' | 'connected'>;
 }
 
 /** A counter whose value is read from a source at scrape time (it only ever grows there). */
@@ -136,6 +139,37 @@ export function createMetrics(src: MetricSources): Registry {
       'mcpd_call_records_pending',
       'Call records waiting to be written',
       () => rec.stats.pending,
+    );
+  }
+
+  const bus = src.bus;
+  if (bus) {
+    pulled(
+      registry,
+      'mcpd_bus_messages_total',
+      'Registry changes told to or heard from other instances',
+      ['direction'],
+      () => [
+        [{ direction: 'sent' }, bus.stats.published],
+        [{ direction: 'received' }, bus.stats.received],
+      ],
+    );
+    pulled(
+      registry,
+      'mcpd_bus_failures_total',
+      'Bus messages that could not be sent (sent again on reconnect) or arrived malformed',
+      [],
+      () => [[{}, bus.stats.failures]],
+    );
+    pulled(
+      registry,
+      'mcpd_bus_resyncs_total',
+      'Re-reads of every loaded endpoint after the bus reconnected',
+      [],
+      () => [[{}, bus.stats.resyncs]],
+    );
+    gauge(registry, 'mcpd_bus_connected', '1 while the bus to other instances is connected', () =>
+      bus.connected ? 1 : 0,
     );
   }
 

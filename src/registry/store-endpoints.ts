@@ -3,10 +3,12 @@
  * functions and modules, its bundles fetched and extracted), then served from memory: the tools/call hot path never
  * touches the store. A change made through the management API refreshes the endpoint (cascading purge): the new
  * catalog replaces the old one atomically, calls in flight finish on the code they started with, and connected
- * clients get list_changed for what changed.
+ * clients get list_changed for what changed. With a bus, the other instances sharing the store hear of the change and
+ * refresh their copy too (if they have loaded the endpoint; otherwise their first request reads the new state).
  */
 import { join } from 'node:path';
 import type { BundleCache } from '../bundles/bundle-cache.js';
+import type { Bus, BusListener } from '../bus/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/index.js';
 import { type Endpoint, emptyCatalog } from './catalog.js';
@@ -25,10 +27,19 @@ export interface StoreEndpointsDeps {
   readonly always?: ReadonlySet<string>;
   /** Isolation of tenant code (default inline) and the worker pools for the `worker` level. */
   readonly execution?: ExecutionOptions;
+  /** Tells other instances of the changes made here. */
+  readonly bus?: Bus;
 }
 
-export class StoreEndpoints {
+interface RefreshSlot {
+  readonly running: Promise<void>;
+  queued: Promise<void> | undefined;
+}
+
+export class StoreEndpoints implements BusListener {
   private readonly loading = new Map<string, Promise<Endpoint | undefined>>();
+  /** The refresh running or queued per partition: refreshes of one endpoint never overlap. */
+  private readonly refreshing = new Map<string, RefreshSlot>();
 
   constructor(private readonly deps: StoreEndpointsDeps) {}
 
@@ -51,11 +62,60 @@ export class StoreEndpoints {
   }
 
   /**
-   * Re-reads an endpoint after a change. A loaded endpoint is replaced (sessions get list_changed); one with
-   * nothing left in the store stays served with an empty catalog so its sessions hear that the lists emptied.
+   * Re-reads an endpoint after a change made through this instance, then tells the other instances. A loaded
+   * endpoint is replaced (sessions get list_changed); one with nothing left in the store stays served with an empty
+   * catalog so its sessions hear that the lists emptied.
    */
   async refresh(partition: string): Promise<void> {
     if (this.deps.fixed?.has(partition)) return;
+    try {
+      await this.serially(partition);
+    } finally {
+      // Even when this instance could not rebuild (a bundle store down): the change is in the store.
+      this.deps.bus?.publishRegistryChange(partition);
+    }
+  }
+
+  /** Another instance changed a partition: re-read it if it is served here. */
+  registryChanged(partition: string): void {
+    if (this.deps.fixed?.has(partition)) return;
+    if (!this.deps.registry.get(partition) && !this.loading.has(partition)) return;
+    this.serially(partition).catch((err: unknown) =>
+      this.deps.logger.error(
+        { err, endpoint: partition },
+        'could not apply a change made by another instance',
+      ),
+    );
+  }
+
+  /** The bus was down: changes may have been missed, so every endpoint served here is read again. */
+  resync(): void {
+    for (const id of this.deps.registry.ids()) this.registryChanged(id);
+  }
+
+  /**
+   * Runs one refresh at a time per partition, in order, so an older read never replaces a newer catalog. A refresh
+   * asked for while another runs waits for it; any more asked for meanwhile share that waiting one, which reads the
+   * store after all of them were asked.
+   */
+  private serially(partition: string): Promise<void> {
+    const slot = this.refreshing.get(partition);
+    if (!slot) return this.startRefresh(partition);
+    return (slot.queued ??= slot.running.catch(() => undefined).then(() => this.startRefresh(partition)));
+  }
+
+  private startRefresh(partition: string): Promise<void> {
+    const slot: RefreshSlot = { running: this.rebuild(partition), queued: undefined };
+    this.refreshing.set(partition, slot);
+    const done = () => {
+      // A queued refresh takes the slot over when it starts.
+      if (this.refreshing.get(partition) === slot && !slot.queued) this.refreshing.delete(partition);
+    };
+    slot.running.then(done, done);
+    return slot.running;
+  }
+
+  private async rebuild(partition: string): Promise<void> {
     const endpoint = await this.build(partition);
     if (endpoint) this.deps.registry.set(endpoint);
     else if (this.deps.registry.get(partition))

@@ -96,6 +96,26 @@ describe('loadConfig', () => {
       expect(configError(() => trust(bad)).message).toMatch(/MCPD_TRUST_PROXY must be/);
   });
 
+  it('reads the Redis bus from MCPD_REDIS_URL or REDIS_URL, and never echoes a bad URL (it may hold a password)', () => {
+    const bus = (env: Record<string, string>) =>
+      loadConfig('serve', {}, { AUTH_PROVIDER: 'none', ...env }).bus;
+    expect(bus({})).toEqual({ kind: 'none' });
+    expect(bus({ REDIS_URL: 'redis://cache:6379/2' })).toEqual({
+      kind: 'redis',
+      url: 'redis://cache:6379/2',
+      prefix: 'mcpd:',
+    });
+    expect(
+      bus({ REDIS_URL: 'redis://other', MCPD_REDIS_URL: 'rediss://u:p@cache', MCPD_REDIS_PREFIX: 'prod:' }),
+    ).toEqual({ kind: 'redis', url: 'rediss://u:p@cache', prefix: 'prod:' });
+    const bad = configError(() => bus({ MCPD_REDIS_URL: 'http://u:secret@cache' }));
+    expect(bad.message).toBe('MCPD_REDIS_URL must be a redis:// or rediss:// URL');
+    expect(configError(() => bus({ REDIS_URL: 'cache:6379' })).message).toMatch(/^REDIS_URL must be/);
+    expect(configError(() => bus({ REDIS_URL: 'redis://cache', MCPD_REDIS_PREFIX: 'a b' })).message).toMatch(
+      /MCPD_REDIS_PREFIX/,
+    );
+  });
+
   it('refuses out-of-range tunables', () => {
     expect(configError(() => loadConfig('serve', {}, { MCPD_BODY_LIMIT: '10' })).message).toMatch(
       /MCPD_BODY_LIMIT/,

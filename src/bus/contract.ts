@@ -1,0 +1,68 @@
+/**
+ * The contract every bus adapter meets, run against each (memory.test.ts, redis.test.ts). `open` gives three
+ * instances' buses that should hear each other.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Bus, BusListener } from './index.js';
+
+export class Heard implements BusListener {
+  readonly changes: string[] = [];
+  resyncs = 0;
+  registryChanged(partition: string): void {
+    this.changes.push(partition);
+  }
+  resync(): void {
+    this.resyncs++;
+  }
+}
+
+/** Polls until `check` holds (the bus delivers asynchronously); fails with `what` after `ms`. */
+export async function eventually(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function busContract(name: string, open: () => Promise<Bus[]>): void {
+  describe(`bus contract: ${name}`, () => {
+    let buses: Bus[] = [];
+    afterEach(async () => {
+      await Promise.all(buses.map((b) => b.close()));
+      buses = [];
+    });
+
+    const subscribed = async () => {
+      buses = await open();
+      const heard = buses.map(() => new Heard());
+      await Promise.all(buses.map((b, i) => b.subscribe(heard[i]!)));
+      return heard;
+    };
+
+    it('a change reaches every other instance, and never comes back to its sender', async () => {
+      const [a, b, c] = await subscribed();
+      buses[0]!.publishRegistryChange('tenant1');
+      buses[1]!.publishRegistryChange('tenant2#part');
+      await eventually(() => c!.changes.length === 2, 'both changes at the third instance');
+      await eventually(() => a!.changes.length === 1 && b!.changes.length === 1, 'the other two');
+      expect(a!.changes).toEqual(['tenant2#part']);
+      expect(b!.changes).toEqual(['tenant1']);
+      expect(c!.changes.sort()).toEqual(['tenant1', 'tenant2#part']);
+      await eventually(() => buses[0]!.stats.published === 1, "the sender's count");
+      expect(buses[2]!.stats.received).toBe(2);
+      expect(buses.map((bus) => bus.connected)).toEqual([true, true, true]);
+      expect([a, b, c].every((h) => h!.resyncs === 0)).toBe(true);
+    });
+
+    it('an instance that closed hears nothing more, and the others still do', async () => {
+      const [, b, c] = await subscribed();
+      await buses[1]!.close();
+      buses[0]!.publishRegistryChange('tenant1');
+      await eventually(() => c!.changes.length === 1, 'the change at the third instance');
+      // Delivery to the closed one would have happened by now.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(b!.changes).toEqual([]);
+    });
+  });
+}

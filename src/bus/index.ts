@@ -1,0 +1,43 @@
+/**
+ * The bus port: how daemon instances that share a store tell each other what changed. A change made through one
+ * instance (a deploy, a GraphQL mutation, an admin refresh) is then served, and announced to connected clients, by
+ * every instance, not only after a restart. The bus carries endpoint ids, never records or code: each instance
+ * re-reads the store itself, so a lost or forged message can at worst cause a needless re-read.
+ *
+ * Adapters: `none.ts` (a lone daemon), `memory.ts` (instances in one process), `redis.ts` (instances anywhere).
+ */
+
+export interface BusListener {
+  /** Another instance changed this partition's registry. */
+  registryChanged(partition: string): void;
+  /** Messages may have been missed (the bus was disconnected): re-read everything loaded. */
+  resync(): void;
+}
+
+export interface BusStats {
+  /** Messages this instance sent. */
+  published: number;
+  /** Messages from other instances. */
+  received: number;
+  /** Messages that could not be sent (sent again on reconnect), or arrived malformed. */
+  failures: number;
+  /** Times the bus came back after a disconnection (each one triggers a resync). */
+  resyncs: number;
+}
+
+export interface Bus {
+  readonly kind: 'none' | 'memory' | 'redis';
+  readonly stats: BusStats;
+  /** True while messages flow both ways (always true for `none` and `memory`). */
+  readonly connected: boolean;
+  /**
+   * Tells the other instances that a partition's registry changed. Never waits for the bus nor fails the change
+   * that was made: a message that cannot be sent is logged, counted, and sent again once the bus is back.
+   */
+  publishRegistryChange(partition: string): void;
+  /** Starts delivering other instances' messages to `listener` (one listener per instance). */
+  subscribe(listener: BusListener): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const newBusStats = (): BusStats => ({ published: 0, received: 0, failures: 0, resyncs: 0 });

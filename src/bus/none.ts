@@ -1,0 +1,13 @@
+/** The bus of a daemon that runs alone: there is nobody to tell. */
+import { type Bus, newBusStats } from './index.js';
+
+export function noBus(): Bus {
+  return {
+    kind: 'none',
+    stats: newBusStats(),
+    connected: true,
+    publishRegistryChange: () => undefined,
+    subscribe: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}

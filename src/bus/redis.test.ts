@@ -1,0 +1,114 @@
+/**
+ * The Redis bus against a real redis-server (test/helpers/redis.ts): the bus contract, then what pub/sub alone
+ * would get wrong: messages from strangers, other prefixes, and a Redis that goes away and comes back.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedisServer, type RunningRedis, redisUnavailable, startRedis } from '../../test/helpers/redis.js';
+import { silentLogger } from '../observability/logger.js';
+import { busContract, eventually, Heard } from './contract.js';
+import { RedisBus } from './redis.js';
+
+const unavailable = redisUnavailable();
+// A server at REDIS_URL cannot be stopped by the tests.
+const outages = hasRedisServer() ? '' : ' (skipped: Redis at REDIS_URL, which the tests cannot stop)';
+
+describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let redis: RunningRedis;
+  let n = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.close());
+
+  // A prefix per test: runs never hear each other, even on a shared REDIS_URL.
+  const prefix = () => `mcpd-test-${process.pid}-${++n}:`;
+  const bus = (p: string) => new RedisBus({ url: redis.url, prefix: p, logger: silentLogger });
+
+  busContract('redis', () => {
+    const p = prefix();
+    return Promise.resolve([bus(p), bus(p), bus(p)]);
+  });
+
+  it('ignores messages it did not send: malformed, oversized, or naming no valid partition', async () => {
+    const p = prefix();
+    const a = bus(p);
+    const heard = new Heard();
+    await a.subscribe(heard);
+    const raw = new Redis(redis.url);
+    try {
+      for (const m of [
+        'not json',
+        '{"v":2,"origin":"x","partition":"t"}',
+        '{"v":1,"origin":"x","partition":"../etc"}',
+        '{"v":1,"partition":"t"}',
+        JSON.stringify({ v: 1, origin: 'x', partition: 'a'.repeat(2000) }),
+      ])
+        await raw.publish(`${p}registry`, m);
+      await raw.publish(`${p}registry`, '{"v":1,"origin":"x","partition":"good#one"}');
+      await eventually(() => heard.changes.length === 1, 'the one valid message');
+      expect(heard.changes).toEqual(['good#one']);
+      expect(a.stats.failures).toBe(5);
+      expect(a.stats.received).toBe(1);
+    } finally {
+      raw.disconnect();
+      await a.close();
+    }
+  });
+
+  it('instances with another prefix do not hear each other', async () => {
+    const [a, b] = [bus(prefix()), bus(prefix())];
+    const heard = new Heard();
+    await Promise.all([a.subscribe(new Heard()), b.subscribe(heard)]);
+    a.publishRegistryChange('tenant1');
+    await eventually(() => a.stats.published === 1, 'the publish');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard.changes).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it.skipIf(outages !== '')(
+    `when Redis goes away and comes back: a change made meanwhile is sent, and listeners resync${outages}`,
+    async () => {
+      const p = prefix();
+      const [a, b] = [bus(p), bus(p)];
+      const [ha, hb] = [new Heard(), new Heard()];
+      await Promise.all([a.subscribe(ha), b.subscribe(hb)]);
+      await redis.stop();
+      await eventually(() => !a.connected && !b.connected, 'both to notice');
+      // A change during the outage: the daemon that made it is not held up, and the message is kept.
+      a.publishRegistryChange('tenant1');
+      expect(a.stats.failures).toBeGreaterThan(0);
+      await redis.start();
+      await eventually(() => a.connected && b.connected, 'both to reconnect', 15_000);
+      // The kept change goes out once A's connection is back. Whether B was subscribed again by then depends on
+      // which connection came back first; either way B converges, because it re-reads what it serves.
+      await eventually(() => a.stats.published === 1, 'the kept change to be sent', 15_000);
+      await eventually(() => ha.resyncs === 1 && hb.resyncs === 1, 'a resync on each');
+      // And messages flow again.
+      a.publishRegistryChange('tenant2');
+      await eventually(() => hb.changes.includes('tenant2'), 'a change after the outage');
+      expect(b.stats.resyncs).toBe(1);
+      await Promise.all([a.close(), b.close()]);
+    },
+    30_000,
+  );
+
+  it.skipIf(outages !== '')(
+    `a Redis that is down at start does not stop the instance; messages flow once it is up${outages}`,
+    async () => {
+      await redis.stop();
+      const p = prefix();
+      const [a, b] = [bus(p), bus(p)];
+      const hb = new Heard();
+      await Promise.all([a.subscribe(new Heard()), b.subscribe(hb)]);
+      expect(b.connected).toBe(false);
+      await redis.start();
+      await eventually(() => a.connected && b.connected, 'both to connect', 15_000);
+      a.publishRegistryChange('tenant9');
+      await eventually(() => hb.changes.includes('tenant9'), 'the change', 15_000);
+      await Promise.all([a.close(), b.close()]);
+    },
+    30_000,
+  );
+});

@@ -1,0 +1,195 @@
+/**
+ * The bus over Redis pub/sub: one channel (`{prefix}registry`) that every instance publishes to and listens on.
+ * Two connections, as Redis requires for a subscriber. Pub/sub forgets what it could not deliver, so:
+ * - a message this instance could not send (Redis down) is kept and sent once the connection is back;
+ * - when this instance's subscription comes back after a disconnection, it re-reads everything it has loaded
+ *   (`resync`), since others' messages of that time are lost.
+ * Messages carry a random id of the sending process, so an instance skips its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../observability/logger.js';
+import { PARTITION } from '../registry/endpoints.js';
+import { type Bus, type BusListener, type BusStats, newBusStats } from './index.js';
+
+export interface RedisBusOptions {
+  /** `redis://` or `rediss://` URL, with credentials and database when needed. */
+  readonly url: string;
+  /** Channel prefix: instances that must hear each other share it. */
+  readonly prefix: string;
+  readonly logger: Logger;
+}
+
+interface Message {
+  v: 1;
+  origin: string;
+  partition: string;
+}
+
+/** Longer than any message this bus sends; anything longer is not one of ours. */
+const MAX_MESSAGE = 1024;
+
+export class RedisBus implements Bus {
+  readonly kind = 'redis';
+  readonly stats: BusStats = newBusStats();
+  private readonly origin = randomUUID();
+  private readonly channel: string;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly unsent = new Set<string>();
+  private listener: BusListener | undefined;
+  private subscribed = false;
+  private listening: Promise<void> | undefined;
+  /** Set once the first subscription is in place: every later one follows a disconnection. */
+  private everSubscribed = false;
+  private closed = false;
+  private down = { pub: false, sub: false };
+
+  constructor(private readonly opts: RedisBusOptions) {
+    this.channel = `${opts.prefix}registry`;
+    const common: RedisOptions = {
+      lazyConnect: true,
+      // Reconnect for as long as the daemon runs, backing off to every 5 s.
+      retryStrategy: (times) => Math.min(times * 200, 5000),
+      maxRetriesPerRequest: 1,
+    };
+    // A message is never queued inside the client: one that cannot go now is kept in `unsent` (one per partition).
+    this.pub = new Redis(opts.url, { ...common, enableOfflineQueue: false, connectionName: 'mcpd-bus-pub' });
+    this.sub = new Redis(opts.url, { ...common, autoResubscribe: false, connectionName: 'mcpd-bus-sub' });
+    this.watch(this.pub, 'pub');
+    this.watch(this.sub, 'sub');
+    this.pub.on('ready', () => this.sendUnsent());
+    this.sub.on('ready', () => void this.listen());
+    this.sub.on('close', () => {
+      this.subscribed = false;
+    });
+    this.sub.on('message', (_channel: string, text: string) => this.onMessage(text));
+  }
+
+  get connected(): boolean {
+    return this.pub.status === 'ready' && this.subscribed;
+  }
+
+  publishRegistryChange(partition: string): void {
+    if (this.closed) return;
+    if (this.pub.status !== 'ready') {
+      this.keep(partition, new Error(`not connected (${this.pub.status})`));
+      return;
+    }
+    const message: Message = { v: 1, origin: this.origin, partition };
+    this.pub.publish(this.channel, JSON.stringify(message)).then(
+      () => {
+        this.stats.published++;
+      },
+      (err: unknown) => this.keep(partition, err),
+    );
+  }
+
+  async subscribe(listener: BusListener): Promise<void> {
+    this.listener = listener;
+    // A Redis that is down at start does not stop the daemon: both clients keep retrying in the background, and
+    // the first subscription that succeeds later resyncs.
+    await Promise.all([
+      this.pub.connect().catch((err: unknown) => this.report('pub', err)),
+      this.sub.connect().catch((err: unknown) => this.report('sub', err)),
+    ]);
+    if (this.sub.status === 'ready' && !this.subscribed) await this.listen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listener = undefined;
+    await Promise.all(
+      [this.pub, this.sub].map((c) =>
+        c.status === 'ready'
+          ? c.quit().then(
+              () => undefined,
+              () => c.disconnect(),
+            )
+          : c.disconnect(),
+      ),
+    );
+  }
+
+  /** Subscribes (once at a time); every subscription after the first follows a disconnection and resyncs. */
+  private listen(): Promise<void> {
+    return (this.listening ??= this.subscribeChannel().finally(() => {
+      this.listening = undefined;
+    }));
+  }
+
+  private async subscribeChannel(): Promise<void> {
+    if (this.closed || this.subscribed) return;
+    try {
+      await this.sub.subscribe(this.channel);
+    } catch (err) {
+      this.report('sub', err);
+      return;
+    }
+    this.subscribed = true;
+    // Subscribed first, then re-read: a change made meanwhile is either in what resync reads or in a message.
+    if (this.everSubscribed) {
+      this.stats.resyncs++;
+      this.listener?.resync();
+    }
+    this.everSubscribed = true;
+  }
+
+  private onMessage(text: string): void {
+    const m = parse(text);
+    if (!m) {
+      this.stats.failures++;
+      this.opts.logger.warn({ bytes: text.length }, 'bus: ignored a malformed message');
+      return;
+    }
+    if (m.origin === this.origin) return;
+    this.stats.received++;
+    this.listener?.registryChanged(m.partition);
+  }
+
+  private keep(partition: string, err: unknown): void {
+    this.stats.failures++;
+    this.unsent.add(partition);
+    this.opts.logger.warn(
+      { err, partition },
+      'bus: could not tell other instances of a change; will send it when Redis is back',
+    );
+  }
+
+  private sendUnsent(): void {
+    const pending = [...this.unsent];
+    this.unsent.clear();
+    for (const p of pending) this.publishRegistryChange(p);
+  }
+
+  /** Logs a connection going down once (ioredis reports every failed retry), and coming back. */
+  private watch(client: Redis, name: 'pub' | 'sub'): void {
+    client.on('error', (err: unknown) => this.report(name, err));
+    client.on('ready', () => {
+      if (!this.down[name]) return;
+      this.down[name] = false;
+      this.opts.logger.info({ connection: name }, 'bus: Redis connection is back');
+    });
+  }
+
+  private report(name: 'pub' | 'sub', err: unknown): void {
+    if (this.closed || this.down[name]) return;
+    this.down[name] = true;
+    this.opts.logger.error({ err, connection: name }, 'bus: Redis connection lost; retrying');
+  }
+}
+
+function parse(text: string): Message | undefined {
+  if (text.length > MAX_MESSAGE) return undefined;
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const o = m as Partial<Message> | null;
+  if (typeof o !== 'object' || o === null || o.v !== 1) return undefined;
+  if (typeof o.origin !== 'string' || typeof o.partition !== 'string' || !PARTITION.test(o.partition))
+    return undefined;
+  return { v: 1, origin: o.origin, partition: o.partition };
+}
