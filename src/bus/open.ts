@@ -1,10 +1,14 @@
-/** Opens the bus the config names: none for a lone daemon, Redis when instances share a store. */
+/**
+ * Opens the bus the config names: none for a lone daemon, Redis when instances share a store. The Redis client is
+ * imported only when configured, so `mcpd stdio` starts without it.
+ */
 import type { BusConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Bus } from './index.js';
 import { noBus } from './none.js';
-import { RedisBus } from './redis.js';
 
-export function openBus(config: BusConfig, logger: Logger): Bus {
-  return config.kind === 'redis' ? new RedisBus({ url: config.url, prefix: config.prefix, logger }) : noBus();
+export async function openBus(config: BusConfig, logger: Logger): Promise<Bus> {
+  if (config.kind === 'none') return noBus();
+  const { RedisBus } = await import('./redis.js');
+  return new RedisBus({ url: config.url, prefix: config.prefix, logger });
 }

@@ -43,6 +43,7 @@ export class RedisBus implements Bus {
   /** Set once the first subscription is in place: every later one follows a disconnection. */
   private everSubscribed = false;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private down = { pub: false, sub: false };
 
   constructor(private readonly opts: RedisBusOptions) {

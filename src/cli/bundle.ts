@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { packDirectory } from '../bundles/archive.js';
 import { BundleCache } from '../bundles/bundle-cache.js';
+import { openBus } from '../bus/open.js';
 import { deployBundle, type DeployResult } from '../bundles/deploy.js';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
@@ -38,28 +39,51 @@ export async function runBundleDeploy(
     throw new ConfigError('--part must match [A-Za-z0-9_-]+');
   const zip = await packDirectory(opts.dir);
   const by = opts.updatedBy ?? process.env['USER'] ?? 'mcpd-cli';
-  const result = opts.url ? await viaApi(opts, zip, by) : await direct(config, opts, zip, by);
+  const { result, told } = opts.url
+    ? { result: await viaApi(opts, zip, by), told: undefined }
+    : await direct(config, opts, zip, by);
   out(`deployed ${result.packageName} ${result.version} (sha256 ${result.sha256}) to ${opts.endpoint}`);
   out(`functions: ${result.functions.join(', ') || '(none)'}`);
   if (result.removed.length > 0) out(`removed: ${result.removed.join(', ')}`);
+  if (told === true) out('running daemons were told over Redis');
+  if (told === false)
+    out('Redis could not be reached: running daemons serve the new version once they reload the endpoint');
   return 0;
 }
 
-async function direct(config: Config, opts: DeployOptions, zip: Buffer, by: string): Promise<DeployResult> {
+/**
+ * Straight into the store and blob store. With a bus configured, the daemons sharing that storage are told, as if
+ * the deploy had gone through one of them; `told` says whether that worked (undefined: no bus).
+ */
+async function direct(
+  config: Config,
+  opts: DeployOptions,
+  zip: Buffer,
+  by: string,
+): Promise<{ result: DeployResult; told: boolean | undefined }> {
   const store = await openStore(config.store, config.initializeTables);
   const blobs = await openBlobStore(config.blobs, config.initializeTables);
+  const bus = await openBus(config.bus, silentLogger);
   try {
+    await bus.subscribe({ registryChanged: () => undefined, resync: () => undefined });
     const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
     const endpoints = new StoreEndpoints({
       store,
       bundles,
       registry: new EndpointRegistry(),
       logger: silentLogger,
+      bus,
     });
     const partition = opts.part ? `${opts.endpoint}#${opts.part}` : opts.endpoint;
-    return await deployBundle({ store, blobs, bundles, endpoints }, { partition, zip, updatedBy: by });
+    const result = await deployBundle(
+      { store, blobs, bundles, endpoints },
+      { partition, zip, updatedBy: by },
+    );
+    // Closing waits for the message to be sent.
+    await bus.close();
+    return { result, told: bus.kind === 'none' ? undefined : bus.stats.published > 0 };
   } finally {
-    await Promise.all([store.close(), blobs.close()]);
+    await Promise.all([bus.close(), store.close(), blobs.close()]);
   }
 }
 

@@ -11,8 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBundleDeploy } from '../../src/cli/bundle.js';
 import { runInit } from '../../src/cli/init.js';
 import { loadConfig } from '../../src/config/config.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { eventually } from '../../src/bus/contract.js';
 import { bundleDir, greeter } from '../e2e/support.js';
 import { startDaemon } from '../helpers/daemon.js';
+import { redisUnavailable, startRedis } from '../helpers/redis.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const DEMO = fileURLToPath(new URL('../../examples/demo', import.meta.url));
@@ -45,6 +50,49 @@ describe('mcpd init', () => {
     expect(lines.join('\n')).toMatch(/store ready: sqlite[^]*blobs ready: folder/);
   });
 });
+
+const noRedis = redisUnavailable();
+
+describe.skipIf(noRedis)(
+  `mcpd bundle deploy with a Redis bus${noRedis ? ` (skipped: ${noRedis})` : ''}`,
+  () => {
+    it('tells the running daemons that share the storage; without Redis it deploys and says they were not told', async () => {
+      const redis = await startRedis();
+      const dataDir = tmp();
+      const env = { MCPD_REDIS_URL: redis.url, MCPD_REDIS_PREFIX: `mcpd-cli-${process.pid}:` };
+      const config = loadConfig('serve', { 'data-dir': dataDir }, env);
+      const deploy = async (greeting: string, farewell = false) => {
+        const lines: string[] = [];
+        const dir = await bundleDir(greeter(greeting, farewell));
+        await runBundleDeploy(config, { dir, endpoint: 'live' }, (l) => lines.push(l));
+        return lines;
+      };
+      await deploy('Hello');
+      const d = await startDaemon({ MCPD_DATA_DIR: dataDir, ...env }, null);
+      const client = new Client({ name: 'cli-bus', version: '1' });
+      let changes = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changes++;
+      });
+      try {
+        await client.connect(new StreamableHTTPClientTransport(new URL(`${d.url}/live/mcp`)));
+        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['greet']);
+        expect(await deploy('Hi', true)).toContain('running daemons were told over Redis');
+        await eventually(() => changes === 1, 'list_changed at the running daemon');
+        const reply = await client.callTool({ name: 'greet', arguments: { name: 'Ada' } });
+        expect((reply.content as { text: string }[])[0]?.text).toBe('Hi, Ada!');
+        await redis.stop();
+        expect(await deploy('Bye')).toContain(
+          'Redis could not be reached: running daemons serve the new version once they reload the endpoint',
+        );
+      } finally {
+        await client.close();
+        await d.close();
+        await redis.close();
+      }
+    }, 30_000);
+  },
+);
 
 describe('mcpd bundle deploy', () => {
   it('deploys the demo folder into the store; a daemon on the same data dir serves it', async () => {
