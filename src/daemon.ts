@@ -19,6 +19,7 @@ import { createAuthGuard } from './http/auth-guard.js';
 import { registerAuthRoutes } from './http/auth-routes.js';
 import { type Auth, createAuth } from './auth/create-auth.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
+import { RedisLoginLimiter } from './auth/redis-login-limiter.js';
 import { StoreApiKeys } from './auth/store-api-keys.js';
 import { StoreUsers } from './auth/store-users.js';
 import { AdminTokenVerifier } from './auth/admin-token.js';
@@ -100,11 +101,13 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   });
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
+  // Shared by the instances through Redis when there is one, so spreading guesses over them gains nothing.
+  const limiter = config.redis ? new RedisLoginLimiter({ ...config.redis, logger }) : new LoginRateLimiter();
   if (auth) {
     registerAuthRoutes(app, {
       auth,
       config: config.auth,
-      limiter: new LoginRateLimiter(),
+      limiter,
       counters: authCounters,
     });
   }
@@ -138,6 +141,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   // After the server stops taking requests: records still queued are written, then storage closes.
   app.addHook('onClose', async () => {
     auth?.close();
+    if (limiter instanceof RedisLoginLimiter) limiter.close();
     await parts.close();
   });
   return {

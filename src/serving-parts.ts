@@ -44,7 +44,7 @@ export async function openServingParts(
   const registry = new EndpointRegistry();
   if (config.configFile) await loadDefaultEndpoint(registry, config, logger, workers);
   const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
-  const bus = await openBus(config.bus, logger);
+  const bus = await openBus(config.redis, logger);
   const endpoints = new StoreEndpoints({
     store,
     bundles,

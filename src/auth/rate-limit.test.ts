@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loginLimiterContract } from './login-limiter.contract.js';
 import { LoginRateLimiter } from './rate-limit.js';
 
 describe('LoginRateLimiter', () => {
@@ -61,3 +62,5 @@ describe('LoginRateLimiter', () => {
     expect(result).toEqual({ allowed: false, retryAfterSeconds: 900 });
   });
 });
+
+loginLimiterContract('in-process', (limits) => new LoginRateLimiter(limits));

@@ -3,17 +3,13 @@
  * per address alone, in a sliding window. Over the limit, attempts are refused (without checking the password)
  * until enough failures age out; the answer says when (`Retry-After`). Attempts still being checked count
  * against the limits too (`begin`/`end`), so parallel guesses cannot all pass before the first failure counts.
- * In-process and bounded in memory; several instances each keep their own counts.
+ * In-process and bounded in memory; several instances each keep their own counts (redis-login-limiter.ts shares
+ * them).
  */
 import { AuthError } from './errors.js';
+import type { LoginLimiter, LoginLimits } from './login-limiter.js';
 
-export interface LoginRateLimiterOptions {
-  /** Failures allowed per username and address within the window; default 5. */
-  readonly maxFailures?: number;
-  /** Failures allowed per address over all usernames; default 50. */
-  readonly maxFailuresPerAddress?: number;
-  /** Default 15 minutes. */
-  readonly windowMs?: number;
+export interface LoginRateLimiterOptions extends LoginLimits {
   /** Tracked keys before the least recently failed are forgotten; default 10 000. */
   readonly maxEntries?: number;
   /** Clock (epoch ms), for tests. */
@@ -25,7 +21,7 @@ export type LimitCheck =
 
 const ALLOWED: LimitCheck = Object.freeze({ allowed: true });
 
-export class LoginRateLimiter {
+export class LoginRateLimiter implements LoginLimiter {
   readonly #max: number;
   readonly #maxPerAddress: number;
   readonly #windowMs: number;

@@ -63,7 +63,7 @@ async function direct(
 ): Promise<{ result: DeployResult; told: boolean | undefined }> {
   const store = await openStore(config.store, config.initializeTables);
   const blobs = await openBlobStore(config.blobs, config.initializeTables);
-  const bus = await openBus(config.bus, silentLogger);
+  const bus = await openBus(config.redis, silentLogger);
   try {
     await bus.subscribe({ registryChanged: () => undefined, resync: () => undefined });
     const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));

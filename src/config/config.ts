@@ -52,8 +52,11 @@ export interface Config {
   readonly store: StoreConfig;
   /** Where bundles and large payloads live. */
   readonly blobs: BlobConfig;
-  /** How instances that share a store hear of each other's registry changes. */
-  readonly bus: BusConfig;
+  /**
+   * Redis shared by the instances that share a store: the bus of registry changes and the login brake's counts.
+   * Undefined: each instance keeps its own.
+   */
+  readonly redis: RedisConfig | undefined;
   /** Create missing DynamoDB tables / S3 bucket at start (`INITIALIZE_TABLES=1`). */
   readonly initializeTables: boolean;
   /** GraphiQL at GET /{endpoint_id}/graphiql (development). */
@@ -82,9 +85,11 @@ export type StoreConfig =
       readonly tablePrefix: string;
     };
 
-/** MCPD_REDIS_URL (or REDIS_URL): instances that share a store tell each other of registry changes over Redis. */
-export type BusConfig =
-  { readonly kind: 'none' } | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
+/** MCPD_REDIS_URL (or REDIS_URL), and MCPD_REDIS_PREFIX for its keys and channels. */
+export interface RedisConfig {
+  readonly url: string;
+  readonly prefix: string;
+}
 
 export type BlobConfig =
   | { readonly kind: 'folder'; readonly root: string }
@@ -162,7 +167,7 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
     cacheTtlMs: int('MCPD_CACHE_TTL_MS', env['MCPD_CACHE_TTL_MS'] ?? '0', 0, 86_400_000),
     store: storeConfig(env, dataDir),
     blobs: blobConfig(env, dataDir),
-    bus: busConfig(env),
+    redis: redisConfig(env),
     initializeTables: bool('INITIALIZE_TABLES', env['INITIALIZE_TABLES']),
     graphiql: bool('MCPD_GRAPHIQL', env['MCPD_GRAPHIQL']),
     recordCalls: bool('MCPD_RECORD_CALLS', env['MCPD_RECORD_CALLS'] ?? 'true'),
@@ -265,10 +270,10 @@ function blobConfig(env: Env, dataDir: string): BlobConfig {
   });
 }
 
-function busConfig(env: Env): BusConfig {
+function redisConfig(env: Env): RedisConfig | undefined {
   const name = nonEmpty(env['MCPD_REDIS_URL']) !== undefined ? 'MCPD_REDIS_URL' : 'REDIS_URL';
   const raw = nonEmpty(env[name]);
-  if (raw === undefined) return Object.freeze({ kind: 'none' });
+  if (raw === undefined) return undefined;
   if (!URL.canParse(raw) || !/^rediss?:$/.test(new URL(raw).protocol)) {
     // The value may hold a password: name the variable, not what it says.
     throw new ConfigError(`${name} must be a redis:// or rediss:// URL`);
@@ -277,7 +282,7 @@ function busConfig(env: Env): BusConfig {
   if (!/^[A-Za-z0-9:_.-]{0,64}$/.test(prefix)) {
     throw new ConfigError('MCPD_REDIS_PREFIX may hold up to 64 letters, digits and : _ . -');
   }
-  return Object.freeze({ kind: 'redis', url: raw, prefix });
+  return Object.freeze({ url: raw, prefix });
 }
 
 function url(name: string, raw: string | undefined): string | undefined {

@@ -10,7 +10,7 @@ import { AuthError } from '../auth/errors.js';
 import type { LoginAnswer } from '../auth/password-login.js';
 import { type AuthCounters, bump } from '../observability/metrics.js';
 import { PRM_WELL_KNOWN, protectedResourceMetadata } from '../auth/metadata.js';
-import type { LoginRateLimiter } from '../auth/rate-limit.js';
+import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { AuthConfig } from '../auth/config.js';
 import { ENDPOINT_ID } from '../registry/endpoints.js';
 import { principalOf } from './auth-guard.js';
@@ -18,7 +18,7 @@ import { principalOf } from './auth-guard.js';
 export interface AuthRouteDeps {
   readonly auth: Auth;
   readonly config: AuthConfig;
-  readonly limiter: LoginRateLimiter;
+  readonly limiter: LoginLimiter;
   /** Login outcomes, for /metrics. */
   readonly counters?: AuthCounters;
 }
@@ -72,7 +72,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     try {
       const { username, password } = credentials(req.headers['content-type'], req.body);
       // Counted while the password is checked, so parallel guesses cannot all pass the limiter at once.
-      limiter.begin(username, req.ip);
+      await limiter.begin(username, req.ip);
       let answer: LoginAnswer | undefined;
       try {
         for (const provider of auth.logins) {
@@ -80,13 +80,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
           if (answer) break;
         }
       } finally {
-        limiter.end(username, req.ip);
+        await limiter.end(username, req.ip);
       }
       if (!answer) {
-        limiter.recordFailure(username, req.ip);
+        await limiter.recordFailure(username, req.ip);
         throw new AuthError('MCPD_AUTH_BAD_CREDENTIALS', 'Incorrect username or password');
       }
-      limiter.recordSuccess(username, req.ip);
+      await limiter.recordSuccess(username, req.ip);
       count('ok');
       return answer;
     } catch (err) {

@@ -98,16 +98,15 @@ describe('loadConfig', () => {
 
   it('reads the Redis bus from MCPD_REDIS_URL or REDIS_URL, and never echoes a bad URL (it may hold a password)', () => {
     const bus = (env: Record<string, string>) =>
-      loadConfig('serve', {}, { AUTH_PROVIDER: 'none', ...env }).bus;
-    expect(bus({})).toEqual({ kind: 'none' });
+      loadConfig('serve', {}, { AUTH_PROVIDER: 'none', ...env }).redis;
+    expect(bus({})).toBeUndefined();
     expect(bus({ REDIS_URL: 'redis://cache:6379/2' })).toEqual({
-      kind: 'redis',
       url: 'redis://cache:6379/2',
       prefix: 'mcpd:',
     });
     expect(
       bus({ REDIS_URL: 'redis://other', MCPD_REDIS_URL: 'rediss://u:p@cache', MCPD_REDIS_PREFIX: 'prod:' }),
-    ).toEqual({ kind: 'redis', url: 'rediss://u:p@cache', prefix: 'prod:' });
+    ).toEqual({ url: 'rediss://u:p@cache', prefix: 'prod:' });
     const bad = configError(() => bus({ MCPD_REDIS_URL: 'http://u:secret@cache' }));
     expect(bad.message).toBe('MCPD_REDIS_URL must be a redis:// or rediss:// URL');
     expect(configError(() => bus({ REDIS_URL: 'cache:6379' })).message).toMatch(/^REDIS_URL must be/);
