@@ -73,6 +73,8 @@ export interface Config {
   readonly asyncWaitMs: number;
   /** Isolation level of store-deployed bundles that do not name one (config-file bundles default to inline). */
   readonly isolation: IsolationLevel;
+  /** MCPD_PROCESS_NETWORK: `none` starts `process`-level runners without any network (`host`: as the daemon). */
+  readonly processNetwork: 'host' | 'none';
   readonly limits: PoolLimits;
 }
 
@@ -179,6 +181,10 @@ export function loadConfig(mode: Mode, flags: Flags, env: Env = process.env): Re
       60_000,
     ),
     isolation: isolation(env['MCPD_ISOLATION']),
+    processNetwork: oneOf('MCPD_PROCESS_NETWORK', env['MCPD_PROCESS_NETWORK'] ?? 'host', [
+      'host',
+      'none',
+    ] as const),
     asyncWaitMs: int('MCPD_ASYNC_WAIT_MS', env['MCPD_ASYNC_WAIT_MS'] ?? '3000', 0, 600_000),
     limits: Object.freeze({
       threads: int('MCPD_WORKER_THREADS', env['MCPD_WORKER_THREADS'] ?? '2', 1, 64),
@@ -225,6 +231,12 @@ function trustProxy(raw: string | undefined): boolean | number | readonly string
     }
   }
   return Object.freeze(entries);
+}
+
+function oneOf<T extends string>(name: string, raw: string, values: readonly T[]): T {
+  const v = raw.trim().toLowerCase();
+  if ((values as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`${name} must be ${values.join(' or ')}, got "${raw}"`);
 }
 
 function isolation(raw: string | undefined): IsolationLevel {

@@ -6,6 +6,7 @@
  * another endpoint keeps answering, and every call is recorded with `isolation: process`.
  */
 import { spawn } from 'node:child_process';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBundleDeploy } from '../../src/cli/bundle.js';
 import { loadConfig } from '../../src/config/config.js';
+import { noNetworkUnavailable } from '../../src/execution/worker/runner.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { bundleDir, DEPLOY, greeter, samplingClient, zipOf } from './support.js';
 
@@ -32,12 +34,12 @@ function hostileBundle(): Record<string, string | object> {
 }
 
 function pryingBundle(): Record<string, string | object> {
-  const names = ['read', 'list', 'write', 'writeTemp', 'readSelf', 'spawn', 'env', 'thread'];
+  const names = ['read', 'list', 'write', 'writeTemp', 'readSelf', 'spawn', 'env', 'thread', 'connect'];
   return {
     'mcp.json': {
       tools: names.map((name) => ({
         name,
-        inputSchema: { type: 'object', properties: { path: { type: 'string' } } },
+        inputSchema: { type: 'object', properties: { path: { type: 'string' }, port: { type: 'integer' } } },
       })),
       module_links: names.map((name) => ({ type: 'tool', name, module_name: 'prying', function_name: name })),
       modules: [{ package_name: 'prying', module_name: 'prying' }],
@@ -46,6 +48,9 @@ function pryingBundle(): Record<string, string | object> {
     'package.json': { name: 'prying', type: 'module' },
   };
 }
+
+// Under CI the test runs whatever this says, so a machine that cannot honour the setting fails it.
+const noNetwork = process.env['CI'] ? undefined : noNetworkUnavailable();
 
 type CallReply = { result?: { content: { text: string }[]; isError?: boolean }; error?: { code: number } };
 let d: RunningDaemon;
@@ -117,6 +122,55 @@ describe('process isolation: confinement', () => {
     expect(Object.keys(env).sort()).toEqual(['HOME', 'TMPDIR']);
     expect(JSON.stringify(env)).not.toContain('this-secret-must-not-reach');
   });
+});
+
+describe('process isolation: the network', () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("is the daemon's by default (tools may call APIs)", async () => {
+    expect(text(await call('pry', 'connect', { port }))).toBe('ok: connected');
+  });
+
+  it.skipIf(noNetwork)(
+    `is none at all with MCPD_PROCESS_NETWORK=none, while the runner still answers${noNetwork ? ` (skipped: ${noNetwork})` : ''}`,
+    async () => {
+      const closed = await startDaemon(
+        { MCPD_ISOLATION: 'process', MCPD_PROCESS_NETWORK: 'none', AUTH_PROVIDER: 'none' },
+        null,
+      );
+      try {
+        const r = await fetch(`${closed.url}/pry/mcp_core_graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: DEPLOY, variables: { zip: await zipOf(pryingBundle()) } }),
+        });
+        expect(((await r.json()) as { errors?: unknown }).errors).toBeUndefined();
+        const reply = await fetch(`${closed.url}/pry/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tools/call',
+            params: { name: 'connect', arguments: { port } },
+          }),
+        }).then((res) => res.json() as Promise<CallReply>);
+        // No interface is up in the runner's namespace: not even the daemon's own loopback is reachable.
+        expect(text(reply)).toMatch(/^denied: (ENETUNREACH|ECONNREFUSED)$/);
+        expect(text(await call('pry', 'connect', { port }))).toBe('ok: connected');
+      } finally {
+        await closed.close();
+      }
+    },
+    30_000,
+  );
 });
 
 describe('process isolation: hostile code is contained', () => {

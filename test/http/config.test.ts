@@ -115,6 +115,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads MCPD_PROCESS_NETWORK as host (the default) or none', () => {
+    const network = (v?: string) =>
+      loadConfig('serve', {}, { AUTH_PROVIDER: 'none', MCPD_PROCESS_NETWORK: v }).processNetwork;
+    expect(network()).toBe('host');
+    expect(network('none')).toBe('none');
+    expect(network(' NONE ')).toBe('none');
+    expect(configError(() => network('off')).message).toBe(
+      'MCPD_PROCESS_NETWORK must be host or none, got "off"',
+    );
+  });
+
   it('refuses out-of-range tunables', () => {
     expect(configError(() => loadConfig('serve', {}, { MCPD_BODY_LIMIT: '10' })).message).toMatch(
       /MCPD_BODY_LIMIT/,

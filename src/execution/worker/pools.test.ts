@@ -34,7 +34,7 @@ const call = { file: join(dir, 'm.mjs'), className: undefined, fn: 'wait', setti
 
 describe('WorkerPools', () => {
   it('stops every worker of every level on close, so the daemon can exit (threads and processes)', async () => {
-    const pools = new WorkerPools(limits, silentLogger, () => ({ read: [dir], write: dir }));
+    const pools = new WorkerPools(limits, silentLogger, () => ({ read: [dir], write: dir, network: 'host' }));
     for (const level of ['worker', 'process'] as const) {
       const pool = pools.for('ep', level);
       const running = [pool.run(call, ctx()), pool.run(call, ctx())];

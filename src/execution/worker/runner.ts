@@ -6,9 +6,10 @@
  * The `process` level starts `node --permission` (Node 20: `--experimental-permission`) with read access to the
  * endpoint's bundle folder only and write access to its own temp folder only; no child processes, no worker
  * threads, no native addons; an environment with nothing of the daemon's (no secrets); and its own heap limit.
- * Node's permission model does not restrict the network.
+ * Node's permission model does not restrict the network: with MCPD_PROCESS_NETWORK=none the runner starts in a
+ * network namespace of its own, with no network at all.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -43,6 +44,8 @@ export interface Sandbox {
   readonly read: readonly string[];
   /** The one folder it may write (created by the caller). */
   readonly write: string;
+  /** `none`: the runner starts in a network namespace of its own, with no interface up (no network at all). */
+  readonly network: 'host' | 'none';
 }
 
 export function threadRunner(limits: RunnerLimits): Runner {
@@ -81,6 +84,26 @@ const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
  */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
+/**
+ * util-linux `unshare --net --map-root-user`: a new user namespace (so no privilege is needed) holding a new network
+ * namespace, whose only interface, loopback, is down. The IPC channel to the daemon is an inherited socket pair, so
+ * it keeps working. Checked at start (`checkNoNetwork`) when MCPD_PROCESS_NETWORK=none.
+ */
+export const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
+const NO_NETWORK = ['--net', '--map-root-user', '--'];
+
+/** Why runners cannot be started without network here, or undefined when they can. */
+export function noNetworkUnavailable(): string | undefined {
+  if (!UNSHARE) return 'util-linux unshare is not installed';
+  const r = spawnSync(UNSHARE, [...NO_NETWORK, process.execPath, '-e', ''], {
+    stdio: 'pipe',
+    timeout: 10_000,
+  });
+  if (r.status === 0) return undefined;
+  const why = r.error?.message ?? r.stderr.toString('utf8').trim().split('\n')[0];
+  return `unshare --net --map-root-user failed (${why || `status ${String(r.status)}`}); user namespaces may be disabled`;
+}
+
 export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
   const node = [
     process.execPath,
@@ -92,7 +115,9 @@ export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
     '-e',
     SOURCE,
   ];
-  const [command, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...node] : node;
+  const confined = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...node] : node;
+  const [command, ...args] =
+    sandbox.network === 'none' && UNSHARE ? [UNSHARE, ...NO_NETWORK, ...confined] : confined;
   const child = spawn(command as string, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',

@@ -1,18 +1,27 @@
 /**
  * The `process` level's confinement per endpoint: read its own bundles (for the config file's `default`, the config
  * file's folder) and its own folder `<data dir>/sandbox/<partition>` (created here, mode 0700), the only place it
- * may write.
+ * may write; with MCPD_PROCESS_NETWORK=none, no network either.
  */
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config/config.js';
+import { ConfigError } from '../../config/errors.js';
 import { partitionFolder } from '../../registry/endpoints.js';
 import type { SandboxFor } from './pools.js';
+import { noNetworkUnavailable } from './runner.js';
 
 /** The config file's endpoint (cli/load-registry.ts); repeated here to keep this module's imports light. */
 const CONFIG_FILE_ENDPOINT = 'default';
 
-export function sandboxesFor(config: Pick<Config, 'dataDir' | 'configFile'>): SandboxFor {
+export function sandboxesFor(
+  config: Pick<Config, 'dataDir' | 'configFile'> & { readonly processNetwork?: 'host' | 'none' },
+): SandboxFor {
+  if (config.processNetwork === 'none') {
+    // Refused at start rather than failing every call later.
+    const why = noNetworkUnavailable();
+    if (why) throw new ConfigError(`MCPD_PROCESS_NETWORK=none cannot be honoured here: ${why}`);
+  }
   const bundles = join(config.dataDir, 'bundles');
   const sandboxes = join(config.dataDir, 'sandbox');
   return (endpointId) => {
@@ -25,6 +34,6 @@ export function sandboxesFor(config: Pick<Config, 'dataDir' | 'configFile'>): Sa
     mkdirSync(read, { recursive: true });
     // The permission model compares real paths.
     const own = realpathSync(write);
-    return { read: [realpathSync(read), own], write: own };
+    return { read: [realpathSync(read), own], write: own, network: config.processNetwork ?? 'host' };
   };
 }
