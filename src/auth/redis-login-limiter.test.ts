@@ -92,4 +92,30 @@ describe.skipIf(unavailable)(`Redis login limiter${unavailable ? ` (skipped: ${u
     },
     30_000,
   );
+
+  it.skipIf(outages !== '')(
+    `started while Redis is down, it counts on this instance from the first login${outages}`,
+    async () => {
+      await redis.stop();
+      try {
+        const logs: string[] = [];
+        const l = make({ maxFailures: 2 }, logs);
+        const { user, ip } = fresh();
+        // Two attempts under way at once, both on the local counts, each ended there.
+        await Promise.all([l.begin(user, ip), l.begin(user, ip)]);
+        expect((await refusal(() => l.begin(user, ip))).retryAfterSeconds).toBe(1);
+        await l.end(user, ip);
+        await l.end(user, ip);
+        await l.recordFailure(user, ip);
+        await l.recordFailure(user, ip);
+        expect((await refusal(() => l.begin(user, ip))).code).toBe('MCPD_AUTH_RATE_LIMITED');
+        expect(logs.filter((line) => line.includes('Redis unreachable'))).toHaveLength(1);
+        // It keeps trying to connect meanwhile.
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        await redis.start();
+      }
+    },
+    30_000,
+  );
 });
