@@ -228,7 +228,11 @@ export class EndpointWorkers {
     }
   }
 
-  /** The least loaded live thread, or a new one while there are fewer than the limit. Runs on every call. */
+  /**
+   * An idle live thread; else a new one while there are fewer than the limit; else the least loaded. A thread is
+   * started only when every one is busy, so an endpoint whose calls come one at a time keeps a single thread (with
+   * many endpoints on a few cores, each thread more is memory and scheduling for nothing). Runs on every call.
+   */
   private pick(): Thread {
     let best: Thread | undefined;
     let alive = 0;
@@ -237,6 +241,7 @@ export class EndpointWorkers {
       alive++;
       if (!best || t.load < best.load) best = t;
     }
+    if (best && best.load === 0) return best;
     return alive < this.limits.threads || !best ? this.spawn() : best;
   }
 

@@ -48,6 +48,17 @@ describe('WorkerPools', () => {
     expect(pools.counters).toMatchObject({ spawned: 4, ended: 4, crashed: 0 });
   });
 
+  it('starts a second thread only when the first is busy', async () => {
+    const pools = new WorkerPools(limits, silentLogger);
+    const pool = pools.for('ep', 'worker');
+    const quick = { ...call, args: { ms: 1 } };
+    for (let i = 0; i < 3; i++) expect(await pool.run(quick, ctx())).toBe('done');
+    expect(pool.size).toBe(1);
+    await Promise.all([pool.run(call, ctx()), pool.run(call, ctx()), pool.run(call, ctx())]);
+    expect(pool.size).toBe(2);
+    await pools.close();
+  });
+
   it('refuses the process level where no sandbox is configured', () => {
     expect(() => new WorkerPools(limits, silentLogger).for('ep', 'process')).toThrow(/not configured/);
   });
