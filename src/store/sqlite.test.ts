@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeContract } from './contract.js';
-import { availableDrivers, quietly } from './sqlite-driver.js';
+import { availableDrivers, openDatabase, quietly } from './sqlite-driver.js';
+import { MIGRATIONS } from './sqlite-migrations.js';
 import { createSqliteStore } from './sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpd-sqlite-'));
@@ -32,6 +33,57 @@ for (const driver of drivers) {
       const b = createSqliteStore({ path, driver });
       expect((await b.settings.get('p', 's'))?.setting).toEqual({ v: 1 });
       await b.close();
+    });
+
+    it('migrates call records of an older file: every row kept, appended in time order from then on', async () => {
+      const path = join(dir, `migrate-${driver.replace(':', '-')}.db`);
+      const old = openDatabase(path, driver);
+      for (const m of MIGRATIONS.filter((x) => x.version <= 2)) old.exec(m.sql);
+      old.exec('PRAGMA user_version = 2');
+      const put = old.prepare(
+        `INSERT INTO calls (partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status)
+         VALUES (?, ?, ?, ?, ?, 'tool', 'echo', ?)`,
+      );
+      // Written out of time order, over two partitions.
+      for (const [p, k, at, status] of [
+        ['b', 'k2', '2026-01-01T00:00:02.000Z', 'completed'],
+        ['a', 'k3', '2026-01-01T00:00:03.000Z', 'failed'],
+        ['a', 'k1', '2026-01-01T00:00:01.000Z', 'in_process'],
+      ] as const)
+        put.run(
+          p,
+          k,
+          JSON.stringify({ mcp_function_call_uuid: k, status, instance_id: 'i' }),
+          at,
+          at,
+          status,
+        );
+      old.close();
+
+      const store = createSqliteStore({ path, driver });
+      expect(
+        (await store.calls.list('a', { limit: 10 })).items.map((r) => [r.mcp_function_call_uuid, r.status]),
+      ).toEqual([
+        ['k1', 'in_process'],
+        ['k3', 'failed'],
+      ]);
+      expect((await store.calls.get('b', 'k2'))?.created_at).toBe('2026-01-01T00:00:02.000Z');
+      expect(await store.calls.count('a', { equals: { status: 'failed' } })).toBe(1);
+      expect(await store.markInterrupted('i', 'interrupted')).toBe(1);
+      await store.close();
+
+      const db = openDatabase(path, driver);
+      expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.at(-1)?.version });
+      expect(
+        String(db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'calls'`).get()?.['sql']),
+      ).not.toMatch(/WITHOUT ROWID/);
+      expect(
+        db
+          .prepare('SELECT sort_key FROM calls ORDER BY rowid')
+          .all()
+          .map((r) => r['sort_key']),
+      ).toEqual(['k1', 'k2', 'k3']);
+      db.close();
     });
 
     it('serves :memory: databases', async () => {
