@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +44,15 @@ function track(child) {
   child.once('exit', () => children.delete(child));
   return child;
 }
+/**
+ * Every file this bench writes (data dirs, configs, load-generator scripts) lives under one folder, removed when it
+ * exits: a recorded run leaves hundreds of MB of call records behind otherwise.
+ */
+const SCRATCH = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
+const scratch = (prefix) => mkdtempSync(join(SCRATCH, prefix));
 process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
+  rmSync(SCRATCH, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -110,7 +117,7 @@ function workerDemo() {
     m.isolation = 'worker';
     m.source = here(`../examples/demo/${m.source}`);
   }
-  const file = join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'mcp.json');
+  const file = join(scratch('run-'), 'mcp.json');
   writeFileSync(file, JSON.stringify(config));
   return file;
 }
@@ -120,7 +127,7 @@ function workerDemo() {
  * inline, or in worker threads with `worker`.
  */
 async function mcpdHttp(record = true, worker = false, token = undefined) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
+  const dataDir = scratch('data-');
   const config = worker ? workerDemo() : DEMO;
   const child = track(
     spawn(node, [MCPD, 'serve', '--port', '0', '--config', config, '--data-dir', dataDir], {
@@ -178,7 +185,7 @@ function cannon(url, headers, duration, body = JSON.stringify(CALL(1))) {
  * process would be charged for the runs before it.
  */
 function autocannonRun(url, headers, duration, body) {
-  const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
+  const dir = scratch('run-');
   const input = join(dir, 'body.json');
   writeFileSync(input, body);
   const args = [AUTOCANNON, '-j', '-c', '32', '-d', String(duration), '-m', 'POST', '-i', input];
@@ -200,7 +207,7 @@ function autocannonRun(url, headers, duration, body) {
 }
 
 function wrk(url, headers, duration, body, custom) {
-  const script = custom ?? join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'post.lua');
+  const script = custom ?? join(scratch('run-'), 'post.lua');
   if (!custom) {
     const lines = [`wrk.method = "POST"`, `wrk.body = ${JSON.stringify(body)}`];
     for (const [k, v] of Object.entries(headers))
@@ -533,7 +540,7 @@ if (want('rss')) {
 
 /** mcpd on a seeded data dir (no config file: every endpoint comes from the store). */
 async function mcpdStore(endpoints, tools, isolation, record) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-bench-data-'));
+  const dataDir = scratch('data-');
   const names = await seedRegistry(dataDir, endpoints, tools);
   const child = track(
     spawn(node, [MCPD, 'serve', '--port', '0', '--data-dir', dataDir], {
@@ -598,7 +605,7 @@ function wrkSpread(url, paths, duration) {
     lines.push(`  reqs[${k + 1}] = wrk.format("POST", ${lua(p.path)}, { ${headers} }, ${lua(p.body)})`);
   });
   lines.push('end', 'local i = 0', 'request = function() i = i % #reqs + 1 return reqs[i] end');
-  const script = join(mkdtempSync(join(tmpdir(), 'mcpd-bench-')), 'spread.lua');
+  const script = join(scratch('run-'), 'spread.lua');
   writeFileSync(script, `${lines.join('\n')}\n`);
   return wrk(url, {}, duration, undefined, script);
 }

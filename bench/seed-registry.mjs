@@ -1,6 +1,6 @@
 // Seeds a data dir with ENDPOINTS endpoints of TOOLS echo tools each (SQLite store, folder blobs), through the same
 // deploy path as `mcpd bundle deploy`. Usage: node bench/seed-registry.mjs DATA_DIR ENDPOINTS TOOLS
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFolderBlobStore } from '../dist/blobs/folder.js';
@@ -39,6 +39,7 @@ export async function seedRegistry(dataDir, endpoints, tools) {
   for (let e = 0; e < endpoints; e++)
     await deployFolder(deps, dir, { partition: `ep${e}`, updatedBy: 'bench' });
   await store.close();
+  rmSync(dir, { recursive: true, force: true });
   return names;
 }
 
