@@ -2,7 +2,8 @@
  * Shared pieces of the registry end-to-end tests: the two storage stacks (SQLite + folder, DynamoDB + S3 on
  * dynalite and s3rver started here), a GraphQL client for the management API, and bundle folders built on disk.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -10,6 +11,7 @@ import {
   CreateMessageRequestSchema,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll } from 'vitest';
 import { packDirectory } from '../../src/bundles/archive.js';
 import { startDynalite } from '../helpers/dynalite.js';
 import { startS3rver } from '../helpers/s3rver.js';
@@ -82,9 +84,13 @@ export const DEPLOY = /* GraphQL */ `
   }
 `;
 
+/** The bundle folders of the test file that imports this module, removed once its tests are done. */
+const bundles = mkdtempSync(join(tmpdir(), 'mcpd-e2e-bundles-'));
+afterAll(() => rm(bundles, { recursive: true, force: true }));
+
 /** A bundle folder: `mcp.json` plus ES modules, written to a fresh temp dir. */
 export async function bundleDir(files: Record<string, string | object>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpd-e2e-bundle-'));
+  const dir = await mkdtemp(join(bundles, 'bundle-'));
   for (const [name, content] of Object.entries(files)) {
     await mkdir(join(dir, name, '..'), { recursive: true });
     await writeFile(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
