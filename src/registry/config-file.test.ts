@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,7 @@ describe('readRegistryFile and endpointFromFile', () => {
     await writeFile(dup, JSON.stringify({ tools: [{ name: 'a' }, { name: 'a' }] }));
     const parsed = await readRegistryFile(dup);
     expect(() => endpointFromFile('default', parsed, dup, silentLogger)).toThrow(/duplicate tool a/);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('gives tools without an inputSchema an empty object schema', async () => {

@@ -2,7 +2,7 @@
  * Re-reading the config file (what SIGHUP does in `mcpd serve`): connected clients get list_changed for exactly
  * the lists that changed, on their GET stream, and the new registry serves at once. A broken file keeps the old one.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,10 +20,11 @@ import {
 
 let d: RunningDaemon;
 let configPath: string;
+let dir: string;
 let original: Record<string, unknown>;
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpd-reload-'));
+  dir = await mkdtemp(join(tmpdir(), 'mcpd-reload-'));
   configPath = join(dir, 'mcp.json');
   original = JSON.parse(await readFile(DEMO_CONFIG, 'utf8')) as Record<string, unknown>;
   // Keep the demo's bundle reachable from the copied config.
@@ -35,7 +36,10 @@ beforeAll(async () => {
   await writeFile(configPath, JSON.stringify(original));
   d = await startDaemon({}, configPath);
 });
-afterAll(async () => d.close());
+afterAll(async () => {
+  await d.close();
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('config reload', () => {
   it('sends tools/list_changed (only) to connected sessions and serves the new list', async () => {
