@@ -102,12 +102,12 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
   // Shared by the instances through Redis when there is one, so spreading guesses over them gains nothing.
-  const limiter = config.redis ? new RedisLoginLimiter({ ...config.redis, logger }) : new LoginRateLimiter();
+  const limiter = auth && config.redis ? new RedisLoginLimiter({ ...config.redis, logger }) : undefined;
   if (auth) {
     registerAuthRoutes(app, {
       auth,
       config: config.auth,
-      limiter,
+      limiter: limiter ?? new LoginRateLimiter(),
       counters: authCounters,
     });
   }
@@ -141,7 +141,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   // After the server stops taking requests: records still queued are written, then storage closes.
   app.addHook('onClose', async () => {
     auth?.close();
-    if (limiter instanceof RedisLoginLimiter) limiter.close();
+    limiter?.close();
     await parts.close();
   });
   return {

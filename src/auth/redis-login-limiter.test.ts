@@ -24,7 +24,7 @@ describe.skipIf(unavailable)(`Redis login limiter${unavailable ? ` (skipped: ${u
     for (const l of made) l.close();
     await redis?.close();
   });
-  const make = (limits: LoginLimits, logs: string[] = []) => {
+  const make = (limits: LoginLimits & { pendingTtlMs?: number }, logs: string[] = []) => {
     const logger = createLineLogger('info', (line) => logs.push(line));
     const l = new RedisLoginLimiter({ ...limits, url: redis.url, prefix, logger });
     made.push(l);
@@ -46,6 +46,23 @@ describe.skipIf(unavailable)(`Redis login limiter${unavailable ? ` (skipped: ${u
     expect((await refusal(() => d.begin(other.user, other.ip))).retryAfterSeconds).toBe(1);
     await c.end(other.user, other.ip);
     expect(await refusal(() => d.begin(other.user, other.ip))).toEqual({});
+  });
+
+  it('forgets an attempt whose end never came, even while the key stays busy', async () => {
+    const [lost, busy] = [
+      make({ maxFailures: 2, pendingTtlMs: 300 }),
+      make({ maxFailures: 2, pendingTtlMs: 300 }),
+    ];
+    const { user, ip } = fresh();
+    await lost.begin(user, ip); // its instance dies before `end`
+    await new Promise((r) => setTimeout(r, 150));
+    await busy.begin(user, ip);
+    await busy.end(user, ip);
+    await new Promise((r) => setTimeout(r, 200));
+    // The lost attempt has expired: two attempts may be under way again, not a third.
+    await busy.begin(user, ip);
+    await busy.begin(user, ip);
+    expect((await refusal(() => busy.begin(user, ip))).retryAfterSeconds).toBe(1);
   });
 
   it('keeps hashes in Redis, never usernames or addresses', async () => {

@@ -19,16 +19,20 @@ export interface RedisLoginLimiterOptions extends LoginLimits {
   /** Key prefix: instances that must share counts share it. */
   readonly prefix: string;
   readonly logger: Logger;
+  /** An attempt under way is forgotten after this long, should its `end` never come (default 60 s). */
+  readonly pendingTtlMs?: number;
 }
+
+/** Marks an attempt begun on the local fallback. */
+const LOCAL = 'local';
 
 /** How long a login waits for the first connection before counting on this instance alone. */
 const FIRST_CONNECT_MS = 1000;
 
-/** An attempt under way is forgotten after this long, should its instance die before `end`. */
-const PENDING_TTL_MS = 60_000;
-
-// KEYS: user failures, address failures, user pending, address pending. ARGV: window, user limit, address limit,
-// pending TTL. Returns 0 (allowed, and counted as under way) or the ms to wait.
+// KEYS: user failures, address failures, user attempts under way, address attempts under way. ARGV: window, user
+// limit, address limit, pending TTL, this attempt's id. Attempts under way are sorted sets of ids scored by when
+// they expire, so an attempt whose `end` never came (a crash, a Redis blip) drops out on its own, even on a busy key.
+// Returns 0 (allowed, and counted as under way) or the ms to wait.
 const BEGIN = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -41,23 +45,22 @@ for i = 1, 2 do
   if n >= limit then
     local oldest = tonumber(redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')[2])
     wait = math.max(wait, oldest + window - now)
-  elseif n + tonumber(redis.call('GET', KEYS[i + 2]) or '0') >= limit then
-    wait = math.max(wait, 1000)
+  else
+    redis.call('ZREMRANGEBYSCORE', KEYS[i + 2], '-inf', now)
+    if n + redis.call('ZCARD', KEYS[i + 2]) >= limit then wait = math.max(wait, 1000) end
   end
 end
 if wait > 0 then return wait end
 for i = 3, 4 do
-  redis.call('INCR', KEYS[i])
+  redis.call('ZADD', KEYS[i], now + tonumber(ARGV[4]), ARGV[5])
   redis.call('PEXPIRE', KEYS[i], ARGV[4])
 end
 return 0
 `;
 
-// KEYS: user pending, address pending.
+// KEYS: user attempts under way, address attempts under way. ARGV: the attempt's id.
 const END = `
-for i = 1, 2 do
-  if redis.call('DECR', KEYS[i]) <= 0 then redis.call('DEL', KEYS[i]) end
-end
+for i = 1, 2 do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 0
 `;
 
@@ -78,8 +81,8 @@ export class RedisLoginLimiter implements LoginLimiter {
   private readonly redis: Redis;
   private readonly local: LoginRateLimiter;
   private readonly limits: { window: number; user: number; address: number };
-  /** Attempts begun on the local fallback, so they end there too. */
-  private readonly begunLocally = new Map<string, number>();
+  /** Attempts under way by user key: where each began (an id in Redis, or `local` on the fallback), oldest first. */
+  private readonly underWay = new Map<string, string[]>();
   private failing = false;
   private connecting: Promise<void> | undefined;
 
@@ -95,6 +98,9 @@ export class RedisLoginLimiter implements LoginLimiter {
       // A login waits for no reconnection: it takes the local fallback at once.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // A Redis that stalls (a long script, a half-open connection) must not hold logins: they fall back.
+      commandTimeout: 500,
+      keepAlive: 10_000,
       retryStrategy: (times) => Math.min(times * 200, 5000),
       connectionName: 'mcpd-login-limiter',
     });
@@ -114,6 +120,7 @@ export class RedisLoginLimiter implements LoginLimiter {
   async begin(username: string, address: string): Promise<void> {
     const k = this.keys(username, address);
     await this.connected();
+    const id = randomUUID();
     let wait: number;
     try {
       const l = this.limits;
@@ -128,14 +135,15 @@ export class RedisLoginLimiter implements LoginLimiter {
           l.window,
           l.user,
           l.address,
-          PENDING_TTL_MS,
+          this.opts.pendingTtlMs ?? 60_000,
+          id,
         ),
       );
       this.recovered();
     } catch (err) {
       this.fellBack(err);
       this.local.begin(username, address);
-      this.begunLocally.set(k.user, (this.begunLocally.get(k.user) ?? 0) + 1);
+      this.track(k.user, LOCAL);
       return;
     }
     if (wait > 0) {
@@ -143,19 +151,24 @@ export class RedisLoginLimiter implements LoginLimiter {
         retryAfterSeconds: Math.ceil(wait / 1000),
       });
     }
+    this.track(k.user, id);
   }
 
   async end(username: string, address: string): Promise<void> {
     const k = this.keys(username, address);
-    const local = this.begunLocally.get(k.user) ?? 0;
-    if (local > 0) {
-      if (local === 1) this.begunLocally.delete(k.user);
-      else this.begunLocally.set(k.user, local - 1);
-      this.local.end(username, address);
-      return;
-    }
-    // Should this fail, the counters expire on their own (PENDING_TTL_MS).
-    await this.run(() => this.redis.eval(END, 2, k.userPending, k.addressPending));
+    const ids = this.underWay.get(k.user);
+    const id = ids?.shift();
+    if (ids?.length === 0) this.underWay.delete(k.user);
+    if (id === undefined) return;
+    if (id === LOCAL) return this.local.end(username, address);
+    // Should this fail, the attempt drops out of the count on its own (`pendingTtlMs`).
+    await this.run(() => this.redis.eval(END, 2, k.userPending, k.addressPending, id));
+  }
+
+  private track(userKey: string, id: string): void {
+    const ids = this.underWay.get(userKey);
+    if (ids) ids.push(id);
+    else this.underWay.set(userKey, [id]);
   }
 
   async recordFailure(username: string, address: string): Promise<void> {
@@ -187,10 +200,15 @@ export class RedisLoginLimiter implements LoginLimiter {
     }
   }
 
+  /**
+   * The keys of a (username, address) pair. Hashes only, never the names; all in one Redis Cluster slot (the hash
+   * tag is the address's), since every script touches both the username's and the address's keys.
+   */
   private keys(username: string, address: string) {
     const hash = (s: string) => createHash('sha256').update(s).digest('base64url');
-    const user = `${this.opts.prefix}login:u:${hash(`${address}\u0000${username}`)}`;
-    const addr = `${this.opts.prefix}login:a:${hash(address)}`;
+    const tag = `${this.opts.prefix}login:{${hash(address)}}`;
+    const user = `${tag}:u:${hash(`${address}\u0000${username}`)}`;
+    const addr = `${tag}:a`;
     return { user, address: addr, userPending: `${user}:p`, addressPending: `${addr}:p` };
   }
 

@@ -105,6 +105,8 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       expect(b.connected).toBe(false);
       await redis.start();
       await eventually(() => a.connected && b.connected, 'both to connect', 15_000);
+      // What was changed before it connected is read again.
+      await eventually(() => hb.resyncs === 1, 'a resync once connected');
       a.publishRegistryChange('tenant9');
       await eventually(() => hb.changes.includes('tenant9'), 'the change', 15_000);
       await Promise.all([a.close(), b.close()]);

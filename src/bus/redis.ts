@@ -95,12 +95,16 @@ export class RedisBus implements Bus {
       this.sub.connect().catch((err: unknown) => this.report('sub', err)),
     ]);
     if (this.sub.status === 'ready' && !this.subscribed) await this.listen();
+    // From here on, any subscription (the first one too, when Redis was down at start) may have missed messages.
+    this.everSubscribed = true;
   }
 
-  async close(): Promise<void> {
+  /** Sends what is in flight, then disconnects. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     this.listener = undefined;
-    await Promise.all(
+    this.closing = Promise.all(
       [this.pub, this.sub].map((c) =>
         c.status === 'ready'
           ? c.quit().then(
@@ -109,7 +113,8 @@ export class RedisBus implements Bus {
             )
           : c.disconnect(),
       ),
-    );
+    ).then(() => undefined);
+    return this.closing;
   }
 
   /** Subscribes (once at a time); every subscription after the first follows a disconnection and resyncs. */

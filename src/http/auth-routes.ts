@@ -79,13 +79,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
           answer = await provider.login(username, password);
           if (answer) break;
         }
+        // Counted as a failure before it stops counting as under way: no gap for a parallel guess to pass through.
+        if (!answer) await limiter.recordFailure(username, req.ip);
       } finally {
         await limiter.end(username, req.ip);
       }
-      if (!answer) {
-        await limiter.recordFailure(username, req.ip);
-        throw new AuthError('MCPD_AUTH_BAD_CREDENTIALS', 'Incorrect username or password');
-      }
+      if (!answer) throw new AuthError('MCPD_AUTH_BAD_CREDENTIALS', 'Incorrect username or password');
       await limiter.recordSuccess(username, req.ip);
       count('ok');
       return answer;

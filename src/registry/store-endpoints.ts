@@ -90,7 +90,8 @@ export class StoreEndpoints implements BusListener {
 
   /** The bus was down: changes may have been missed, so every endpoint served here is read again. */
   resync(): void {
-    for (const id of this.deps.registry.ids()) this.registryChanged(id);
+    // Those still loading too: their read may have come before a lost message.
+    for (const id of new Set([...this.deps.registry.ids(), ...this.loading.keys()])) this.registryChanged(id);
   }
 
   /**

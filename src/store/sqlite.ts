@@ -80,20 +80,28 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
     init: () => Promise.resolve(),
     close: async () => {
       await writer?.close();
-      db.exec(OPTIMIZE);
-      db.close();
+      try {
+        db.exec(OPTIMIZE);
+      } catch {
+        // statistics are an optimisation: a busy or full disk must not keep the file open
+      } finally {
+        db.close();
+      }
     },
   };
 }
 
 function migrate(db: Database): void {
-  const current = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  const version = () => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  if (version() >= (MIGRATIONS.at(-1)?.version ?? 0)) return;
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec(m.sql);
-      db.exec(`PRAGMA user_version = ${m.version}`);
+      // Read under the write lock: another process opening the same file may have migrated it meanwhile.
+      if (m.version > version()) {
+        db.exec(m.sql);
+        db.exec(`PRAGMA user_version = ${m.version}`);
+      }
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');

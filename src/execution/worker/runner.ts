@@ -116,8 +116,9 @@ export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
     SOURCE,
   ];
   const confined = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...node] : node;
-  const [command, ...args] =
-    sandbox.network === 'none' && UNSHARE ? [UNSHARE, ...NO_NETWORK, ...confined] : confined;
+  if (sandbox.network === 'none' && !UNSHARE)
+    throw new Error('MCPD_PROCESS_NETWORK=none needs util-linux unshare');
+  const [command, ...args] = sandbox.network === 'none' ? [UNSHARE!, ...NO_NETWORK, ...confined] : confined;
   const child = spawn(command as string, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
