@@ -24,8 +24,7 @@ export class MemoryBusHub {
           if (other === member || !other.listener) continue;
           other.stats.received++;
           // Delivered on a later turn, as a network bus would.
-          const listener = other.listener;
-          queueMicrotask(() => listener.registryChanged(partition));
+          queueMicrotask(() => other.listener?.registryChanged(partition));
         }
       },
       subscribe: (listener) => {
@@ -34,6 +33,7 @@ export class MemoryBusHub {
       },
       close: () => {
         this.members.delete(member);
+        member.listener = undefined;
         return Promise.resolve();
       },
     };

@@ -85,12 +85,13 @@ const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 /**
- * util-linux `unshare --net --map-root-user`: a new user namespace (so no privilege is needed) holding a new network
+ * util-linux `unshare --net --map-current-user`: a new user namespace (so no privilege is needed) holding a new network
  * namespace, whose only interface, loopback, is down. The IPC channel to the daemon is an inherited socket pair, so
  * it keeps working. Checked at start (`checkNoNetwork`) when MCPD_PROCESS_NETWORK=none.
  */
 export const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
-const NO_NETWORK = ['--net', '--map-root-user', '--'];
+// --map-current-user, not --map-root-user: tool code keeps the daemon's uid inside, without root's capabilities.
+const NO_NETWORK = ['--net', '--map-current-user', '--'];
 
 /** Why runners cannot be started without network here, or undefined when they can. */
 export function noNetworkUnavailable(): string | undefined {
@@ -101,7 +102,7 @@ export function noNetworkUnavailable(): string | undefined {
   });
   if (r.status === 0) return undefined;
   const why = r.error?.message ?? r.stderr.toString('utf8').trim().split('\n')[0];
-  return `unshare --net --map-root-user failed (${why || `status ${String(r.status)}`}); user namespaces may be disabled`;
+  return `unshare --net --map-current-user failed (${why || `status ${String(r.status)}`}); user namespaces may be disabled`;
 }
 
 export function processRunner(limits: RunnerLimits, sandbox: Sandbox): Runner {
