@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedisServer, type RunningRedis, redisUnavailable, startRedis } from '../../test/helpers/redis.js';
-import { silentLogger } from '../observability/logger.js';
+import { createLineLogger, silentLogger } from '../observability/logger.js';
 import { busContract, eventually, Heard } from './contract.js';
 import { RedisBus } from './redis.js';
 
@@ -53,6 +53,31 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
     } finally {
       raw.disconnect();
       await a.close();
+    }
+  });
+
+  it('keeps and counts a change Redis refuses, and reports a subscription it refuses, without throwing', async () => {
+    const raw = new Redis(redis.url);
+    const user = `mcpd-test-${process.pid}`;
+    await raw.call('ACL', 'SETUSER', user, 'on', '>secret-pw', '~*', '&*', '+@all', '-publish', '-subscribe');
+    const url = new URL(redis.url);
+    url.username = user;
+    url.password = 'secret-pw';
+    const logs: string[] = [];
+    const logger = createLineLogger('info', (line) => logs.push(line));
+    const limited = new RedisBus({ url: url.toString(), prefix: prefix(), logger });
+    try {
+      await limited.subscribe(new Heard());
+      expect(limited.connected).toBe(false);
+      limited.publishRegistryChange('tenant1');
+      await eventually(() => limited.stats.failures === 1, 'the refused publish to be counted');
+      expect(limited.stats.published).toBe(0);
+      expect(logs.join('\n')).toMatch(/could not tell other instances/);
+      expect(logs.join('\n')).not.toContain('secret-pw');
+    } finally {
+      await limited.close();
+      await raw.call('ACL', 'DELUSER', user);
+      raw.disconnect();
     }
   });
 
