@@ -18,6 +18,8 @@ export interface RedisBusOptions {
   /** Channel prefix: instances that must hear each other share it. */
   readonly prefix: string;
   readonly logger: Logger;
+  /** First retry of a change Redis refused while connected (default 1 s; doubles up to 30 s). */
+  readonly retryMs?: number;
 }
 
 interface Message {
@@ -43,11 +45,14 @@ export class RedisBus implements Bus {
   /** Set once the first subscription is in place: every later one follows a disconnection. */
   private everSubscribed = false;
   private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs: number;
   private closing: Promise<void> | undefined;
   private down = { pub: false, sub: false };
 
   constructor(private readonly opts: RedisBusOptions) {
     this.channel = `${opts.prefix}registry`;
+    this.retryMs = opts.retryMs ?? 1000;
     const common: RedisOptions = {
       lazyConnect: true,
       // Reconnect for as long as the daemon runs, backing off to every 5 s.
@@ -81,6 +86,7 @@ export class RedisBus implements Bus {
     this.pub.publish(this.channel, JSON.stringify(message)).then(
       () => {
         this.stats.published++;
+        this.retryMs = this.opts.retryMs ?? 1000;
       },
       (err: unknown) => this.keep(partition, err),
     );
@@ -103,6 +109,7 @@ export class RedisBus implements Bus {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.listener = undefined;
     this.closing = Promise.all(
       [this.pub, this.sub].map((c) =>
@@ -160,6 +167,16 @@ export class RedisBus implements Bus {
       { err, partition },
       'bus: could not tell other instances of a change; will send it when Redis is back',
     );
+    // Refused while connected (out of memory, a missing ACL right): no reconnection will come to send it, so try
+    // again on a timer, backing off to every 30 s.
+    if (this.pub.status === 'ready' && !this.retryTimer && !this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.sendUnsent();
+      }, this.retryMs);
+      this.retryTimer.unref();
+      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+    }
   }
 
   private sendUnsent(): void {
