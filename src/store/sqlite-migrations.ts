@@ -51,7 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // Nearly every call record is a completed tool call. Indexing those by status or by type costs every insert a
     // B-tree update (about a fifth of the writer's time per row) and serves no query: a filter that matches most of
     // a partition reads it in sort-key order anyway. These indexes keep only the rare rows, and the queries that
-    // filter on them add the index's condition (PARTIAL_INDEXES in sqlite.ts) so SQLite can use them.
+    // filter on them add the index's condition (PARTIAL_INDEXES in sqlite-where.ts) so SQLite can use them.
     version: 2,
     sql: `
       DROP INDEX calls_type;

@@ -12,7 +12,7 @@ export type TableName = keyof typeof SORT_KEYS;
  * other value adds `column <> 'value'`, the index's own condition: SQLite uses a partial index only for a query
  * whose terms contain that condition, literally.
  */
-export const PARTIAL_INDEXES: Readonly<Record<TableName, Readonly<Record<string, string>>>> = {
+const PARTIAL_INDEXES: Readonly<Record<TableName, Readonly<Record<string, string>>>> = {
   modules: {},
   functions: {},
   calls: { mcp_type: 'tool', status: 'completed' },

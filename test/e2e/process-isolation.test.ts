@@ -54,12 +54,24 @@ const noNetwork = process.env['CI'] ? undefined : noNetworkUnavailable();
 
 type CallReply = { result?: { content: { text: string }[]; isError?: boolean }; error?: { code: number } };
 let d: RunningDaemon;
-const call = (endpoint: string, name: string, args: Record<string, unknown> = {}) =>
-  fetch(`${d.url}/${endpoint}/mcp`, {
+const ADMIN = { 'content-type': 'application/json', authorization: `Bearer ${'a'.repeat(40)}` };
+/** A tools/call on daemon `d`, or on the daemon at `base`. */
+const callOn = (base: string, endpoint: string, name: string, args: Record<string, unknown> = {}) =>
+  fetch(`${base}/${endpoint}/mcp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${'a'.repeat(40)}` },
+    headers: ADMIN,
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
   }).then((r) => r.json() as Promise<CallReply>);
+const call = (endpoint: string, name: string, args: Record<string, unknown> = {}) =>
+  callOn(d.url, endpoint, name, args);
+async function deploy(base: string, endpoint: string, files: Record<string, string | object>): Promise<void> {
+  const r = await fetch(`${base}/${endpoint}/mcp_core_graphql`, {
+    method: 'POST',
+    headers: ADMIN,
+    body: JSON.stringify({ query: DEPLOY, variables: { zip: await zipOf(files) } }),
+  });
+  expect(((await r.json()) as { errors?: unknown }).errors).toBeUndefined();
+}
 const text = (r: CallReply) => r.result?.content[0]?.text ?? '';
 
 beforeAll(async () => {
@@ -75,18 +87,9 @@ beforeAll(async () => {
     },
     null,
   );
-  const deploy = async (endpoint: string, files: Record<string, string | object>) => {
-    const r = await fetch(`${d.url}/${endpoint}/mcp_core_graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${'a'.repeat(40)}` },
-      body: JSON.stringify({ query: DEPLOY, variables: { zip: await zipOf(files) } }),
-    });
-    const body = (await r.json()) as { errors?: unknown };
-    expect(body.errors).toBeUndefined();
-  };
-  await deploy('rough', hostileBundle());
-  await deploy('pry', pryingBundle());
-  await deploy('victim', greeter('Still here'));
+  await deploy(d.url, 'rough', hostileBundle());
+  await deploy(d.url, 'pry', pryingBundle());
+  await deploy(d.url, 'victim', greeter('Still here'));
 }, 60_000);
 afterAll(async () => d?.close());
 
@@ -146,22 +149,8 @@ describe('process isolation: the network', () => {
         null,
       );
       try {
-        const r = await fetch(`${closed.url}/pry/mcp_core_graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: DEPLOY, variables: { zip: await zipOf(pryingBundle()) } }),
-        });
-        expect(((await r.json()) as { errors?: unknown }).errors).toBeUndefined();
-        const reply = await fetch(`${closed.url}/pry/mcp`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'tools/call',
-            params: { name: 'connect', arguments: { port } },
-          }),
-        }).then((res) => res.json() as Promise<CallReply>);
+        await deploy(closed.url, 'pry', pryingBundle());
+        const reply = await callOn(closed.url, 'pry', 'connect', { port });
         // No interface is up in the runner's namespace: not even the daemon's own loopback is reachable.
         expect(text(reply)).toMatch(/^denied: (ENETUNREACH|ECONNREFUSED)$/);
         expect(text(await call('pry', 'connect', { port }))).toBe('ok: connected');
