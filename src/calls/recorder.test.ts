@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFolderBlobStore } from '../blobs/folder.js';
 import type { BlobStore } from '../blobs/index.js';
-import { silentLogger } from '../observability/logger.js';
+import { createLineLogger, silentLogger } from '../observability/logger.js';
 import type { FunctionCallRecord, Store } from '../store/index.js';
+import { openDatabase } from '../store/sqlite-driver.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import { callId } from './call-id.js';
 import { type CallStart, CallRecorder, INTERRUPTED_NOTE, type RecorderOptions } from './recorder.js';
@@ -235,5 +236,117 @@ describe('CallRecorder', () => {
       status: 'failed',
       notes: INTERRUPTED_NOTE,
     });
+  });
+});
+
+describe('call records through the SQLite writer thread', () => {
+  /** A file store whose writes can be made to fail, with a real SQLite error raised by a trigger. */
+  async function fileStore() {
+    await store.close();
+    const path = join(dir, 'calls.db');
+    store = createSqliteStore({ path, writer: { retryMs: 10, idle: false } });
+    const db = openDatabase(path);
+    db.exec(`CREATE TABLE block (x);
+      CREATE TRIGGER block_insert BEFORE INSERT ON calls WHEN EXISTS (SELECT 1 FROM block)
+        BEGIN SELECT RAISE(ABORT, 'writes are blocked'); END;`);
+    const control = {
+      block: () => db.exec('INSERT INTO block VALUES (1)'),
+      unblock: () => db.exec('DELETE FROM block'),
+      onDisk: (uuid: string) => db.prepare('SELECT status FROM calls WHERE sort_key = ?').all(uuid),
+    };
+    closers.push(() => db.close());
+    return control;
+  }
+  const closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of closers.splice(0)) c();
+  });
+  const until = async (check: () => boolean, what: string) => {
+    for (let i = 0; i < 300 && !check(); i++) await sleep(10);
+    if (!check()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('hands each batch over without waiting for the last one, and reads a record the writer still holds', async () => {
+    const db = await fileStore();
+    db.block();
+    const r = make({ batchMs: 1 });
+    const first = r.begin(START);
+    void r.end(first, { status: 'completed', content: [{ type: 'text', text: 'one' }] });
+    await until(() => r.stats.failedWrites >= 1, 'a failed write');
+    const second = r.begin({ ...START, name: 'other' });
+    void r.end(second, { status: 'failed', content: null, notes: 'broke' });
+    // The second batch went to the writer although the first is not written: both wait there, in order.
+    await until(() => store.callWriter?.backlog === 2, 'both records in the writer');
+    expect(r.stats.pending).toBe(2);
+    expect(db.onDisk(first.uuid)).toEqual([]);
+    expect(await r.get('ep1#p', first.uuid)).toMatchObject({
+      status: 'completed',
+      content: [{ text: 'one' }],
+    });
+    expect(await r.get('ep1#p', second.uuid)).toMatchObject({ status: 'failed', notes: 'broke' });
+    expect(await r.get('elsewhere', second.uuid)).toBeUndefined();
+
+    db.unblock();
+    await until(() => r.stats.written === 2, 'both records written');
+    expect(db.onDisk(first.uuid)).toEqual([{ status: 'completed' }]);
+    expect(db.onDisk(second.uuid)).toEqual([{ status: 'failed' }]);
+    expect(r.stats.pending).toBe(0);
+  });
+
+  it('with durable answers, an answer waits for its record on disk, or for the first failure when writes fail', async () => {
+    const db = await fileStore();
+    const r = make({ durableAnswers: true });
+    const ok = r.begin(START);
+    await r.end(ok, { status: 'completed', content: [] });
+    expect(db.onDisk(ok.uuid)).toEqual([{ status: 'completed' }]);
+
+    db.block();
+    const held = r.begin(START);
+    await r.end(held, { status: 'completed', content: [] });
+    expect(r.stats.failedWrites).toBeGreaterThanOrEqual(1);
+    expect(db.onDisk(held.uuid)).toEqual([]);
+    db.unblock();
+    await until(() => db.onDisk(held.uuid).length === 1, 'the held record on disk');
+  });
+
+  it('puts back a batch whose content could not be offloaded, and writes it once the blob store works', async () => {
+    await fileStore();
+    const root = join(dir, 'not-yet-a-folder');
+    writeFileSync(root, 'a file where the blob folder should be');
+    blobs = createFolderBlobStore(root);
+    const r = make({ retryMs: 10 });
+    const h = r.begin(START);
+    void r.end(h, { status: 'completed', content: [{ type: 'text', text: 'x'.repeat(5000) }] });
+    await until(() => r.stats.failedWrites >= 1, 'a failed offload');
+    expect(await store.calls.get('ep1#p', h.uuid)).toBeUndefined();
+    // Still findable while it waits for its retry.
+    expect(await r.get('ep1#p', h.uuid)).toMatchObject({ status: 'completed' });
+    rmSync(root);
+    expect(await stored(h.uuid)).toMatchObject({ content: null, content_in_s3: true, status: 'completed' });
+    expect(r.stats.offloaded).toBe(1);
+  });
+
+  it('on close, waits for what it handed over, and logs records the writer still holds after failed writes', async () => {
+    const db = await fileStore();
+    const lines: string[] = [];
+    const r = make({ logger: createLineLogger('error', (l) => lines.push(l)) });
+    const done = r.begin(START);
+    await r.end(done, { status: 'completed', content: [] });
+    await until(() => db.onDisk(done.uuid).length === 1, 'the first record on disk');
+    db.block();
+    const held = r.begin(START);
+    void r.end(held, { status: 'completed', content: [] });
+    await r.close();
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; records?: number });
+    expect(logged.some((l) => l.msg === 'call records not written; will retry')).toBe(true);
+    expect(logged.at(-1)).toMatchObject({
+      records: 1,
+      msg: 'call records are held by the store writer after failed writes; it tries once more as the store closes',
+    });
+    // The store's last attempt succeeds once writes work again.
+    db.unblock();
+    await store.close();
+    expect(db.onDisk(held.uuid)).toEqual([{ status: 'completed' }]);
+    store = createSqliteStore({ path: ':memory:' });
   });
 });

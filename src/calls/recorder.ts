@@ -15,7 +15,7 @@ import { callId } from './call-id.js';
 import { performance } from 'node:perf_hooks';
 import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { FunctionCallRecord, Store } from '../store/index.js';
+import type { CallHandOver, FunctionCallRecord, HandOverEvents, Store } from '../store/index.js';
 import { readContent, writeContent } from './content-store.js';
 import { isoNow } from './iso-now.js';
 import { mayExceed } from './json-size.js';
@@ -99,6 +99,9 @@ export class CallRecorder {
   private beginTimer: NodeJS.Timeout | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Batches handed to the store's writer and not yet written (or failed once). */
+  private inFlight = 0;
+  private readonly drained: (() => void)[] = [];
   private retryDelay: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -210,10 +213,18 @@ export class CallRecorder {
       await this.flushing;
       if (this.queue.size > 0) await this.flush();
     }
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     if (this.queue.size > 0) {
       this.opts.logger.error(
         { records: this.queue.size },
         'call records could not be written before shutdown',
+      );
+    }
+    const held = this.opts.store.callWriter?.backlog ?? 0;
+    if (held > 0) {
+      this.opts.logger.error(
+        { records: held },
+        'call records are held by the store writer after failed writes; it tries once more as the store closes',
       );
     }
     for (const w of this.waiters.splice(0)) w();
@@ -221,7 +232,7 @@ export class CallRecorder {
 
   private enqueue(record: FunctionCallRecord): void {
     this.queue.set(record.mcp_function_call_uuid, record);
-    this.stats.pending = this.queue.size;
+    this.stats.pending = this.queue.size + (this.opts.store.callWriter?.backlog ?? 0);
     this.schedule();
   }
 
@@ -244,6 +255,8 @@ export class CallRecorder {
   private flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.queue.size === 0) return Promise.resolve();
+    const writer = this.opts.store.callWriter;
+    if (writer) return this.handOver(writer);
     const batch = this.queue;
     const waiters = this.waiters;
     this.queue = new Map();
@@ -279,8 +292,88 @@ export class CallRecorder {
     return this.flushing;
   }
 
-  /** Offloads large content to the blob store (rarely any), then writes the batch. */
-  private write(records: FunctionCallRecord[]): Promise<void> {
+  /**
+   * Hands the queue to the store's own writer (SQLite's writer thread), which writes batches in order and retries
+   * them itself: nothing is kept here, and the next batch need not wait for this one. Keeping records until their
+   * write is confirmed would keep them alive through young-generation collections and promote them, at a cost per
+   * record that the writer thread's speed would decide. Only a batch with content to offload is waited for, so that
+   * batches still reach the writer in order.
+   */
+  private handOver(writer: CallHandOver): Promise<void> {
+    const batch = [...this.queue.values()];
+    const waiters = this.waiters;
+    this.queue = new Map();
+    this.waiters = [];
+    const offloads = this.offload(batch);
+    if (!offloads) {
+      this.give(writer, batch, waiters);
+      return Promise.resolve();
+    }
+    this.flushing = Promise.all(offloads)
+      .then(
+        () => this.give(writer, batch, waiters),
+        (err: unknown) => this.requeue(err, batch, waiters),
+      )
+      .finally(() => {
+        this.flushing = undefined;
+        if (!this.closed) this.schedule();
+      });
+    return this.flushing;
+  }
+
+  private give(writer: CallHandOver, batch: FunctionCallRecord[], waiters: (() => void)[]): void {
+    this.inFlight++;
+    writer.handOver(batch, this.events(writer, batch.length, waiters));
+    this.stats.pending = this.queue.size + writer.backlog;
+  }
+
+  /**
+   * What the recorder does when the writer reports on a batch. A function of its own so that these closures, which
+   * the writer keeps until the batch is written, do not keep the batch's records alive with them.
+   */
+  private events(writer: CallHandOver, n: number, waiters: (() => void)[]): HandOverEvents {
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      this.inFlight--;
+      this.stats.pending = this.queue.size + writer.backlog;
+      for (const w of waiters) w();
+      if (this.inFlight === 0) for (const w of this.drained.splice(0)) w();
+    };
+    return {
+      written: () => {
+        this.stats.written += n;
+        settle();
+      },
+      failed: (err, retrying) => {
+        this.stats.failedWrites++;
+        if (retrying) this.opts.logger.error({ err, records: n }, 'call records not written; will retry');
+        else this.opts.logger.error({ err, records: n }, 'call records lost: the store writer stopped');
+        settle();
+      },
+    };
+  }
+
+  /** A batch whose blob writes failed goes back in the queue (what no newer version replaced), to be retried. */
+  private requeue(err: unknown, batch: FunctionCallRecord[], waiters: (() => void)[]): void {
+    this.stats.failedWrites++;
+    this.opts.logger.error({ err, records: batch.length }, 'call records not written; will retry');
+    for (const r of batch)
+      if (!this.queue.has(r.mcp_function_call_uuid)) this.queue.set(r.mcp_function_call_uuid, r);
+    for (const w of waiters) w();
+    if (!this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.flush();
+      }, this.retryDelay);
+      this.retryTimer.unref();
+      this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+    }
+  }
+
+  /** Offloads large content to the blob store (rarely any); undefined when there is none. */
+  private offload(records: FunctionCallRecord[]): Promise<void>[] | undefined {
     const { blobs, offloadBytes } = this.opts;
     let offloads: Promise<void>[] | undefined;
     for (let i = 0; i < records.length; i++) {
@@ -294,6 +387,12 @@ export class CallRecorder {
         }),
       );
     }
+    return offloads;
+  }
+
+  /** Offloads large content to the blob store (rarely any), then writes the batch. */
+  private write(records: FunctionCallRecord[]): Promise<void> {
+    const offloads = this.offload(records);
     if (!offloads) return this.opts.store.calls.putMany(records);
     return Promise.all(offloads).then(() => this.opts.store.calls.putMany(records));
   }

@@ -79,7 +79,12 @@ export interface Config {
 }
 
 export type StoreConfig =
-  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'sqlite';
+      readonly path: string;
+      /** The call-record writer thread runs in the idle scheduling class while its backlog is small. */
+      readonly writerIdle: boolean;
+    }
   | {
       readonly kind: 'dynamodb';
       readonly region: string;
@@ -253,7 +258,11 @@ function region(env: Env): string {
 function storeConfig(env: Env, dataDir: string): StoreConfig {
   const kind = (nonEmpty(env['MCPD_STORE']) ?? 'sqlite').toLowerCase();
   if (kind === 'sqlite') {
-    return Object.freeze({ kind, path: resolve(dataDir, nonEmpty(env['MCPD_SQLITE_FILE']) ?? 'mcpd.db') });
+    return Object.freeze({
+      kind,
+      path: resolve(dataDir, nonEmpty(env['MCPD_SQLITE_FILE']) ?? 'mcpd.db'),
+      writerIdle: bool('MCPD_RECORD_WRITER_IDLE', env['MCPD_RECORD_WRITER_IDLE'] ?? 'true'),
+    });
   }
   if (kind === 'dynamodb') {
     return Object.freeze({

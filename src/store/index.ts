@@ -124,8 +124,31 @@ export interface Table<T extends Audit> {
   count(partition: string, filter?: ListFilter): Promise<number>;
 }
 
+/** What a store's call writer tells about a batch handed over to it. */
+export interface HandOverEvents {
+  /** The batch is written (after failed attempts too). */
+  written(): void;
+  /**
+   * A write of the batch failed. With `retrying`, the writer keeps it and tries again, first in line; without, the
+   * writer stopped and its records are lost.
+   */
+  failed(err: Error, retrying: boolean): void;
+}
+
+/**
+ * A store's own writer for call records, which takes them over: it writes them in the order they came and retries a
+ * failed batch itself, so the caller keeps no copy. Reads of the store see records handed over at once.
+ */
+export interface CallHandOver {
+  handOver(records: readonly FunctionCallRecord[], events: HandOverEvents): void;
+  /** Records handed over and not yet written. */
+  readonly backlog: number;
+}
+
 export interface Store {
   readonly kind: string;
+  /** Set when the store writes call records through a writer of its own (SQLite's writer thread). */
+  readonly callWriter?: CallHandOver | undefined;
   readonly modules: Table<ModuleRecord>;
   readonly functions: Table<FunctionRecord>;
   readonly calls: Table<FunctionCallRecord>;

@@ -5,7 +5,7 @@ import type { Store } from './index.js';
 export async function openStore(config: StoreConfig, initialize: boolean): Promise<Store> {
   if (config.kind === 'sqlite') {
     const { createSqliteStore } = await import('./sqlite.js');
-    return createSqliteStore({ path: config.path });
+    return createSqliteStore({ path: config.path, writer: { idle: config.writerIdle } });
   }
   const { createDynamoStore } = await import('./dynamodb.js');
   const store = createDynamoStore({

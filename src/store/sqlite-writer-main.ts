@@ -6,15 +6,24 @@
  */
 export function writerMain(): void {
   const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
-  const data = workerData as { path: string; driver: string; driverPath: string | undefined };
+  const data = workerData as {
+    path: string;
+    driver: string;
+    driverPath: string | undefined;
+    retryMs: number;
+  };
   // Records are written behind the answers, so this thread yields the CPU to the threads serving requests. On Linux
   // a thread has its own nice value (its id works as a pid for setpriority). Best effort: elsewhere, or when not
   // permitted, it keeps the process's priority.
+  // Its thread id goes to the daemon, which may also move it to the idle scheduling class (sqlite-writer.ts).
   try {
     const tid = Number(
       process.getBuiltinModule('node:fs').readlinkSync('/proc/thread-self').split('/').pop(),
     );
-    if (Number.isInteger(tid)) process.getBuiltinModule('node:os').setPriority(tid, 10);
+    if (Number.isInteger(tid)) {
+      parentPort!.postMessage({ t: 'tid', tid });
+      process.getBuiltinModule('node:os').setPriority(tid, 10);
+    }
   } catch {
     // not Linux, or not permitted
   }
@@ -40,20 +49,59 @@ export function writerMain(): void {
      ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, created_at = excluded.created_at,
      updated_at = excluded.updated_at, mcp_type = excluded.mcp_type, name = excluded.name, status = excluded.status`,
   );
-  parentPort!.on('message', (m: { id: number; rows: (string | null)[][] }) => {
+  // Batches are written in the order they came. One that fails stays first in line and is tried again after a
+  // growing delay; later ones wait behind it, so an older version of a record can never overwrite a newer one.
+  type Batch = { id: number; rows: (string | null)[][] };
+  const line: Batch[] = [];
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let delay = data.retryMs;
+  const write = (b: Batch) => {
+    db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec('BEGIN IMMEDIATE');
       // Rows come ready (sqlite-writer.ts): partition, sort key, JSON body, timestamps, indexed columns.
-      for (const row of m.rows) insert.run(...row);
+      for (const row of b.rows) insert.run(...row);
       db.exec('COMMIT');
-      parentPort!.postMessage({ id: m.id, ok: true });
     } catch (err) {
       try {
         db.exec('ROLLBACK');
       } catch {
         // no transaction was open
       }
-      parentPort!.postMessage({ id: m.id, ok: false, message: String((err as Error)?.message ?? err) });
+      throw err;
     }
+  };
+  /** Writes what is in line; false when the first batch failed (it stays in line). */
+  const drain = (): boolean => {
+    while (line.length > 0) {
+      const b = line[0]!;
+      try {
+        write(b);
+      } catch (err) {
+        parentPort!.postMessage({ id: b.id, ok: false, message: String((err as Error)?.message ?? err) });
+        return false;
+      }
+      line.shift();
+      parentPort!.postMessage({ id: b.id, ok: true });
+    }
+    return true;
+  };
+  const tryAgain = () => {
+    retry = undefined;
+    if (drain()) delay = data.retryMs;
+    else {
+      retry = setTimeout(tryAgain, delay);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  };
+  parentPort!.on('message', (m: Batch | { t: 'close' }) => {
+    if ('t' in m) {
+      // Shutting down: one last attempt at what is in line, then say what is left.
+      clearTimeout(retry);
+      drain();
+      parentPort!.postMessage({ t: 'closed', unwritten: line.reduce((n, b) => n + b.rows.length, 0) });
+      return;
+    }
+    line.push(m);
+    if (retry === undefined && line.length === 1) tryAgain();
   });
 }

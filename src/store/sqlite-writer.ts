@@ -1,79 +1,239 @@
 /**
  * Writes call-record batches from a thread of their own (sqlite-writer-main.ts), so recording never blocks the
- * daemon's event loop: the daemon only hands the batch over. One batch at a time, in order.
+ * daemon's event loop. Records handed over become the writer's: it writes them in order and tries a failed batch
+ * again (first in line) until it succeeds, so the daemon keeps no copy of them; until they are written, `pending()`
+ * still finds them, as rows.
+ *
+ * The thread runs in the idle scheduling class (thread-priority.ts) where this process can take it out again: it
+ * then writes on a core nothing else wants, instead of taking turns with the thread that serves requests. When its
+ * backlog grows past `raiseAt` rows (a machine with no idle core), it is moved back to the normal class until the
+ * backlog is under `lowerAt`.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { FunctionCallRecord } from './index.js';
+import type { CallHandOver, FunctionCallRecord, HandOverEvents } from './index.js';
 import { StoreError } from './index.js';
 import type { DriverName } from './sqlite-driver.js';
 import { writerMain } from './sqlite-writer-main.js';
+import { idleClassReversible, type SchedulingClass, setSchedulingClass } from './thread-priority.js';
 
 const SOURCE = `(${writerMain.toString()})()`;
 
-export class SqliteCallWriter {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  private failure: Error | undefined;
-  private last: Promise<void> = Promise.resolve();
+export interface CallWriterOptions {
+  readonly path: string;
+  readonly driver: DriverName;
+  /** First delay before a failed batch is tried again; doubles up to 30 s. */
+  readonly retryMs?: number;
+  /** Run the thread in the idle scheduling class while its backlog is small (default: true). */
+  readonly idle?: boolean;
+  /** Backlog (rows) over which the thread moves to the normal class. */
+  readonly raiseAt?: number;
+  /** Backlog (rows) under which it goes back to the idle class. */
+  readonly lowerAt?: number;
+}
 
-  constructor(path: string, driver: DriverName) {
+/** `[partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status]`, as the calls table has them. */
+type Row = (string | null)[];
+
+interface Batch {
+  readonly rows: Row[];
+  readonly events: HandOverEvents | undefined;
+}
+
+const keyOf = (partition: string | null, uuid: string | null) => `${partition ?? ''}\u0000${uuid ?? ''}`;
+
+export class SqliteCallWriter implements CallHandOver {
+  private readonly worker: Worker;
+  private readonly batches = new Map<number, Batch>();
+  /** The newest row of each record handed over and not yet written. */
+  private readonly unwritten = new Map<string, Row>();
+  private readonly waiters: { upTo: number; resolve: () => void }[] = [];
+  private nextId = 0;
+  private failure: StoreError | undefined;
+  private closed: Promise<number> | undefined;
+  private onClosed: ((unwritten: number) => void) | undefined;
+  private tid: number | undefined;
+  /** The scheduling class the thread is in, or is being moved to. */
+  private cls: SchedulingClass = 'normal';
+  private idleAllowed = false;
+
+  constructor(private readonly opts: CallWriterOptions) {
     const driverPath =
-      driver === 'better-sqlite3' ? createRequire(import.meta.url).resolve('better-sqlite3') : undefined;
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { path, driver, driverPath } });
-    this.worker.unref();
-    this.worker.on('message', (m: { id: number; ok: boolean; message?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve();
-      else
-        p.reject(
-          new StoreError('MCPD_STORE_UNAVAILABLE', `SQLite write to calls failed: ${m.message ?? ''}`),
-        );
+      opts.driver === 'better-sqlite3' ? createRequire(import.meta.url).resolve('better-sqlite3') : undefined;
+    this.worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: { path: opts.path, driver: opts.driver, driverPath, retryMs: opts.retryMs ?? 100 },
     });
+    this.worker.unref();
+    this.worker.on(
+      'message',
+      (
+        m:
+          | { id: number; ok: boolean; message?: string }
+          | { t: 'tid'; tid: number }
+          | { t: 'closed'; unwritten: number },
+      ) => {
+        if ('t' in m) {
+          if (m.t === 'tid') this.started(m.tid);
+          else this.onClosed?.(m.unwritten);
+        } else if (m.ok) this.written(m.id);
+        else this.failed(m.id, m.message ?? '');
+      },
+    );
     const fail = (err: Error) => {
       this.failure = new StoreError('MCPD_STORE_UNAVAILABLE', `The SQLite writer stopped: ${err.message}`);
-      for (const p of this.pending.values()) p.reject(this.failure);
-      this.pending.clear();
+      this.onClosed?.(this.unwritten.size);
+      for (const [id, b] of this.batches) {
+        this.batches.delete(id);
+        b.events?.failed(this.failure, false);
+      }
+      this.unwritten.clear();
+      this.wake();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
   }
 
-  putMany(records: readonly FunctionCallRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
-    if (this.failure) return Promise.reject(this.failure);
-    const id = ++this.nextId;
-    this.last = new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref(); // keep the process alive until the batch is written
-      // Rows ready to insert, their bodies already JSON: a list of strings crosses to the writer thread for a
-      // fraction of what the structured clone of the records costs, and the writer has no encoding left to do.
-      this.worker.postMessage({ id, rows: records.map(toRow) });
-    }).finally(() => {
-      if (this.pending.size === 0) this.worker.unref();
-    });
-    return this.last;
+  /** Records handed over and not yet written. */
+  get backlog(): number {
+    return this.unwritten.size;
   }
 
-  async close(): Promise<void> {
-    // A batch already handed over is written before the thread stops.
-    await this.last.catch(() => undefined);
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+  /** The writer thread's id (Linux), once it started. */
+  get threadId(): number | undefined {
+    return this.tid;
+  }
+
+  /** The scheduling class of the writer thread (`normal` until it started, or where the idle class is not used). */
+  get schedulingClass(): SchedulingClass {
+    return this.cls;
+  }
+
+  handOver(records: readonly FunctionCallRecord[], events?: HandOverEvents): void {
+    if (this.failure) {
+      events?.failed(this.failure, false);
+      return;
+    }
+    // Rows ready to insert, their bodies already JSON: a list of strings crosses to the writer thread for a
+    // fraction of what the structured clone of the records costs, and the writer has no encoding left to do.
+    const rows = records.map(toRow);
+    const id = ++this.nextId;
+    this.batches.set(id, { rows, events });
+    for (const row of rows) this.unwritten.set(keyOf(row[0] ?? null, row[1] ?? null), row);
+    this.worker.ref(); // keep the process alive until the batch is written
+    this.worker.postMessage({ id, rows });
+    if (this.cls === 'idle' && this.unwritten.size > (this.opts.raiseAt ?? 20_000)) this.move('normal');
+  }
+
+  /** Resolves when every record handed over is written, with a rejection when a write failed. */
+  putMany(records: readonly FunctionCallRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.handOver(records, { written: resolve, failed: (err) => reject(err) }),
+    );
+  }
+
+  /** A record handed over and not yet written (its newest version), as `get` would read it once written. */
+  pending(partition: string, uuid: string): FunctionCallRecord | undefined {
+    const row = this.unwritten.get(keyOf(partition, uuid));
+    return row ? (JSON.parse(row[2] ?? 'null') as FunctionCallRecord) : undefined;
+  }
+
+  /**
+   * Resolves once every batch handed over so far is written (or the thread stopped): a write through the daemon's
+   * own connection that follows cannot be overwritten by an older version the writer still held. While writes fail,
+   * it waits for them to succeed.
+   */
+  settled(): Promise<void> {
+    const upTo = this.nextId;
+    if (this.allSettled(upTo)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ upTo, resolve }));
+  }
+
+  /** Stops the thread after one last attempt at what it holds; returns how many records were left unwritten. */
+  close(): Promise<number> {
+    this.closed ??= (async () => {
+      let unwritten = this.unwritten.size;
+      const stopped = this.failure;
+      // From now on a batch handed over is refused (reported lost) at once.
+      this.failure ??= new StoreError('MCPD_STORE_UNAVAILABLE', 'The SQLite writer is closed');
+      if (!stopped) {
+        const done = new Promise<number>((resolve) => (this.onClosed = resolve));
+        this.worker.postMessage({ t: 'close' });
+        unwritten = await done;
+      }
+      this.worker.removeAllListeners('exit');
+      await this.worker.terminate();
+      return unwritten;
+    })();
+    return this.closed;
+  }
+
+  private started(tid: number): void {
+    this.tid = tid;
+    if (this.opts.idle === false) return;
+    void idleClassReversible().then((ok) => {
+      this.idleAllowed = ok;
+      if (ok && this.unwritten.size < (this.opts.lowerAt ?? 2_000)) this.move('idle');
+    });
+  }
+
+  private move(cls: SchedulingClass): void {
+    if (this.tid === undefined || !this.idleAllowed || this.closed) return;
+    this.cls = cls;
+    void setSchedulingClass(this.tid, cls).then((ok) => {
+      if (!ok && cls === 'idle') this.cls = 'normal';
+    });
+  }
+
+  private written(id: number): void {
+    const b = this.batches.get(id);
+    if (!b) return;
+    this.batches.delete(id);
+    for (const row of b.rows) {
+      const key = keyOf(row[0] ?? null, row[1] ?? null);
+      // A newer version handed over since stays until it is written too.
+      if (this.unwritten.get(key) === row) this.unwritten.delete(key);
+    }
+    if (this.batches.size === 0) this.worker.unref();
+    b.events?.written();
+    this.wake();
+    if (this.cls === 'normal' && this.unwritten.size < (this.opts.lowerAt ?? 2_000)) this.move('idle');
+  }
+
+  private failed(id: number, message: string): void {
+    const b = this.batches.get(id);
+    if (!b) return;
+    b.events?.failed(
+      new StoreError('MCPD_STORE_UNAVAILABLE', `SQLite write to calls failed: ${message}`),
+      true,
+    );
+  }
+
+  private allSettled(upTo: number): boolean {
+    // Batches are written in order: the oldest one left tells.
+    const oldest = this.batches.keys().next();
+    return oldest.done === true || oldest.value > upTo;
+  }
+
+  private wake(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (this.allSettled(w.upTo)) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
   }
 }
 
 const text = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 
 /**
- * `[partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status]`, as the calls table has them. The
- * body keeps the timestamps too (reads take them from their columns): leaving them out would cost an object copy
+ * The body keeps the timestamps too (reads take them from their columns): leaving them out would cost an object copy
  * per record, three times the price of the JSON itself.
  */
-function toRow(record: FunctionCallRecord): (string | null)[] {
+function toRow(record: FunctionCallRecord): Row {
   return [
     record.partition_key,
     String(record.mcp_function_call_uuid),

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   type Audit,
+  type CallHandOver,
   decodeCursor,
   encodeCursor,
   FILTER_FIELDS,
@@ -24,7 +25,7 @@ import {
 } from './index.js';
 import { type Database, type DriverName, openDatabase, type SqlValue } from './sqlite-driver.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
-import { SqliteCallWriter } from './sqlite-writer.js';
+import { type CallWriterOptions, SqliteCallWriter } from './sqlite-writer.js';
 import { type TableName, whereClause } from './sqlite-where.js';
 
 export interface SqliteStoreOptions {
@@ -36,6 +37,8 @@ export interface SqliteStoreOptions {
    * `:memory:` databases cannot be shared with a thread and always write in place.
    */
   readonly writerThread?: boolean;
+  /** The writer thread's retry delay and scheduling (sqlite-writer.ts). */
+  readonly writer?: Omit<CallWriterOptions, 'path' | 'driver'>;
 }
 
 const OPTIMIZE = 'PRAGMA optimize=0x10002';
@@ -51,16 +54,38 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
   db.exec(OPTIMIZE);
   const calls = sqliteTable<FunctionCallRecord>(db, 'calls');
   let writer: SqliteCallWriter | undefined;
+  let callWriter: CallHandOver | undefined;
   if (options.path !== ':memory:' && options.writerThread !== false) {
-    const inPlace = calls.putMany.bind(calls);
-    calls.putMany = (records) => {
-      writer ??= new SqliteCallWriter(options.path, db.driver);
-      return records.length === 0 ? inPlace(records) : writer.putMany(records);
+    const open = () =>
+      (writer ??= new SqliteCallWriter({ path: options.path, driver: db.driver, ...options.writer }));
+    callWriter = {
+      handOver: (records, events) => open().handOver(records, events),
+      get backlog() {
+        return writer?.backlog ?? 0;
+      },
+    };
+    const { get, put, putMany, delete: remove } = calls;
+    calls.putMany = (records) => (records.length === 0 ? putMany(records) : open().putMany(records));
+    // A record handed to the writer and not yet written is read from the writer's backlog (its newest version).
+    calls.get = (partition, uuid) => {
+      const pending = writer?.pending(partition, uuid);
+      return pending ? Promise.resolve(pending) : get(partition, uuid);
+    };
+    // Writes through this connection wait until the writer has what it holds on disk (or failed on it), so an older
+    // version it still holds cannot overwrite them afterwards.
+    calls.put = async (record) => {
+      await writer?.settled();
+      return put(record);
+    };
+    calls.delete = async (partition, uuid) => {
+      await writer?.settled();
+      return remove(partition, uuid);
     };
   }
   return {
     kind: 'sqlite',
     driver: db.driver,
+    callWriter,
     modules: sqliteTable<ModuleRecord>(db, 'modules'),
     functions: sqliteTable<FunctionRecord>(db, 'functions'),
     calls,

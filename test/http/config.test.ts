@@ -126,6 +126,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('runs the SQLite call writer in the idle scheduling class unless MCPD_RECORD_WRITER_IDLE=false', () => {
+    const idle = (v?: string) => {
+      const store = loadConfig('serve', {}, { AUTH_PROVIDER: 'none', MCPD_RECORD_WRITER_IDLE: v }).store;
+      return store.kind === 'sqlite' ? store.writerIdle : undefined;
+    };
+    expect(idle()).toBe(true);
+    expect(idle('false')).toBe(false);
+    expect(configError(() => idle('sometimes')).message).toMatch(/^MCPD_RECORD_WRITER_IDLE must be/);
+  });
+
   it('refuses out-of-range tunables', () => {
     expect(configError(() => loadConfig('serve', {}, { MCPD_BODY_LIMIT: '10' })).message).toMatch(
       /MCPD_BODY_LIMIT/,

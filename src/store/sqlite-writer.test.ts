@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FunctionCallRecord, HandOverEvents } from './index.js';
+import { availableDrivers, type Database, openDatabase } from './sqlite-driver.js';
+import { SqliteCallWriter } from './sqlite-writer.js';
+import { createSqliteStore } from './sqlite.js';
+import { idleClassReversible, schedulingClassOf } from './thread-priority.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpd-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const driver = availableDrivers()[0]!;
+let files = 0;
+
+/**
+ * A database file with the calls table, and a switch that makes every write to it fail: a real SQLite error from
+ * a trigger, as a full disk or a lock held too long would give.
+ */
+async function database() {
+  const path = join(dir, `calls-${++files}.db`);
+  await createSqliteStore({ path, driver, writerThread: false }).close();
+  const db: Database = openDatabase(path, driver);
+  db.exec(`CREATE TABLE block (x);
+    CREATE TRIGGER block_insert BEFORE INSERT ON calls WHEN EXISTS (SELECT 1 FROM block)
+      BEGIN SELECT RAISE(ABORT, 'writes are blocked'); END;`);
+  return {
+    path,
+    block: () => db.exec('INSERT INTO block VALUES (1)'),
+    unblock: () => db.exec('DELETE FROM block'),
+    rows: (uuid: string) =>
+      db.prepare('SELECT status FROM calls WHERE sort_key = ?').all(uuid) as { status: string }[],
+    close: () => db.close(),
+  };
+}
+
+function record(uuid: string, status: FunctionCallRecord['status'], at: string): FunctionCallRecord {
+  return {
+    partition_key: 'ep',
+    mcp_function_call_uuid: uuid,
+    name: 'echo',
+    mcp_type: 'tool',
+    arguments: { text: 'hi' },
+    content: status === 'in_process' ? null : [{ type: 'text', text: 'hi' }],
+    content_in_s3: false,
+    status,
+    notes: null,
+    time_spent: status === 'in_process' ? null : 1.5,
+    updated_by: 'anonymous',
+    created_at: '2026-11-24T10:00:00.000Z',
+    updated_at: at,
+  };
+}
+
+/** Records what the writer reports on a batch. */
+function listener() {
+  const heard: string[] = [];
+  const events: HandOverEvents = {
+    written: () => heard.push('written'),
+    failed: (err, retrying) => heard.push(`failed${retrying ? ' (retrying)' : ''}: ${err.message}`),
+  };
+  return { heard, events };
+}
+
+const until = async (check: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('SQLite call writer thread', () => {
+  it('keeps a failed batch first in line and retries it, so an older version never overwrites a newer one', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 20, idle: false });
+    try {
+      db.block();
+      const first = listener();
+      const second = listener();
+      writer.handOver([record('c1', 'in_process', '2026-11-24T10:00:00.000Z')], first.events);
+      writer.handOver([record('c1', 'completed', '2026-11-24T10:00:01.000Z')], second.events);
+      await until(() => first.heard.length >= 2, 'two failed attempts');
+      expect(first.heard[0]).toBe('failed (retrying): SQLite write to calls failed: writes are blocked');
+      // The second batch waits behind the first: never tried, so never failed.
+      expect(second.heard).toEqual([]);
+      // Nothing on disk, yet the newest version is found, and the writer counts both versions of one record once.
+      expect(db.rows('c1')).toEqual([]);
+      expect(writer.pending('ep', 'c1')).toMatchObject({ status: 'completed', time_spent: 1.5 });
+      expect(writer.pending('other', 'c1')).toBeUndefined();
+      expect(writer.backlog).toBe(1);
+
+      db.unblock();
+      await until(() => second.heard.includes('written'), 'the second batch');
+      expect(first.heard.at(-1)).toBe('written');
+      expect(db.rows('c1')).toEqual([{ status: 'completed' }]);
+      expect(writer.backlog).toBe(0);
+      expect(writer.pending('ep', 'c1')).toBeUndefined();
+    } finally {
+      expect(await writer.close()).toBe(0);
+      db.close();
+    }
+  });
+
+  it('makes one last attempt as it closes, and says how many records it could not write', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 60_000, idle: false });
+    db.block();
+    const { heard, events } = listener();
+    writer.handOver([record('c2', 'completed', 'a'), record('c3', 'completed', 'b')], events);
+    await until(() => heard.length === 1, 'the first failure');
+    expect(await writer.close()).toBe(2);
+    expect(db.rows('c2')).toEqual([]);
+    // A second close answers the same; after it, a batch handed over is refused as lost at once.
+    expect(await writer.close()).toBe(2);
+    db.close();
+  });
+
+  it('writes what it holds when the store closes after writes succeed again', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 60_000, idle: false });
+    db.block();
+    const { heard, events } = listener();
+    writer.handOver([record('c4', 'completed', 'a')], events);
+    await until(() => heard.length === 1, 'the first failure');
+    db.unblock();
+    expect(await writer.close()).toBe(0);
+    expect(heard.at(-1)).toBe('written');
+    expect(db.rows('c4')).toEqual([{ status: 'completed' }]);
+    db.close();
+  });
+
+  it('reports batches as lost, not retried, once it is closed', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, idle: false });
+    await writer.close();
+    const { heard, events } = listener();
+    writer.handOver([record('c5', 'completed', 'a')], events);
+    expect(heard).toEqual(['failed: The SQLite writer is closed']);
+    await expect(writer.putMany([record('c6', 'completed', 'a')])).rejects.toThrow(/writer is closed/);
+    db.close();
+  });
+
+  it('runs in the idle scheduling class while its backlog is small, and in the normal one while it is large', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 20, raiseAt: 3, lowerAt: 1 });
+    try {
+      await writer.putMany([record('d0', 'completed', 'a')]);
+      await until(() => writer.threadId !== undefined, 'the thread id');
+      const tid = writer.threadId!;
+      if (!(await idleClassReversible())) {
+        // Without the right to leave the idle class (or without chrt), the thread is never put in it.
+        await new Promise((r) => setTimeout(r, 100));
+        expect(await schedulingClassOf(tid)).toBe('normal');
+        return;
+      }
+      await until(async () => (await schedulingClassOf(tid)) === 'idle', 'the idle class');
+      expect(writer.schedulingClass).toBe('idle');
+      db.block();
+      for (const id of ['d1', 'd2', 'd3', 'd4'])
+        writer.handOver([record(id, 'completed', 'a')], listener().events);
+      await until(async () => (await schedulingClassOf(tid)) === 'normal', 'the normal class');
+      expect(writer.schedulingClass).toBe('normal');
+      db.unblock();
+      await until(() => writer.backlog === 0, 'the backlog to drain');
+      await until(async () => (await schedulingClassOf(tid)) === 'idle', 'the idle class again');
+    } finally {
+      await writer.close();
+      db.close();
+    }
+  });
+});
+
+describe('SQLite store with its writer thread', () => {
+  it('reads records the writer holds, and lets a direct write wait for them so it is not overwritten', async () => {
+    const db = await database();
+    const store = createSqliteStore({ path: db.path, driver, writer: { retryMs: 20, idle: false } });
+    try {
+      db.block();
+      const { heard, events } = listener();
+      store.callWriter!.handOver([record('e1', 'completed', '2026-11-24T10:00:01.000Z')], events);
+      await until(() => heard.length === 1, 'the first failure');
+      expect(store.callWriter!.backlog).toBe(1);
+      expect(await store.calls.get('ep', 'e1')).toMatchObject({ status: 'completed' });
+
+      let put = false;
+      const update = store.calls
+        .put({ ...record('e1', 'failed', 'x'), notes: 'set by an operator' })
+        .then((r) => ((put = true), r));
+      let deleted = false;
+      const removal = store.calls.delete('ep', 'nothing-here').then((r) => ((deleted = true), r));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(put).toBe(false);
+      expect(deleted).toBe(false);
+      db.unblock();
+      expect(await update).toMatchObject({ status: 'failed', notes: 'set by an operator' });
+      expect(await removal).toBe(false);
+      expect(await store.calls.get('ep', 'e1')).toMatchObject({
+        status: 'failed',
+        notes: 'set by an operator',
+      });
+      expect(db.rows('e1')).toEqual([{ status: 'failed' }]);
+    } finally {
+      await store.close();
+      db.close();
+    }
+  });
+});
