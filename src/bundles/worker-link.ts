@@ -19,14 +19,20 @@ export function workerLinkHandler(
 ): Handler {
   const { className: cls, settings, meta } = linkParts(link, module);
   let file: Promise<string> | undefined;
+  // Once resolved, calls go straight to the pool, without a turn through the resolving promise.
+  let resolved: string | undefined;
+  const run = (path: string, args: Record<string, unknown>, ctx: Parameters<Invoker>[1]) =>
+    pools
+      .for(endpointId, level)
+      .run(
+        { file: path, className: cls, fn: link.function_name, settings, args, timeoutMs: link.timeout_ms },
+        ctx,
+      );
   const invoke: Invoker = (args, ctx) =>
-    (file ??= resolveModuleFile(bundleDir, link.module_name)).then((path) =>
-      pools
-        .for(endpointId, level)
-        .run(
-          { file: path, className: cls, fn: link.function_name, settings, args, timeoutMs: link.timeout_ms },
-          ctx,
-        ),
-    );
+    resolved !== undefined
+      ? run(resolved, args, ctx)
+      : (file ??= resolveModuleFile(bundleDir, link.module_name).then((path) => (resolved = path))).then(
+          (path) => run(path, args, ctx),
+        );
   return { invoke, ...meta, isolation: level };
 }

@@ -261,7 +261,7 @@ function storeConfig(env: Env, dataDir: string): StoreConfig {
     return Object.freeze({
       kind,
       path: resolve(dataDir, nonEmpty(env['MCPD_SQLITE_FILE']) ?? 'mcpd.db'),
-      writerIdle: bool('MCPD_RECORD_WRITER_IDLE', env['MCPD_RECORD_WRITER_IDLE'] ?? 'true'),
+      writerIdle: bool('MCPD_RECORD_WRITER_IDLE', env['MCPD_RECORD_WRITER_IDLE'] ?? 'false'),
     });
   }
   if (kind === 'dynamodb') {

@@ -51,15 +51,18 @@ export function writerMain(): void {
   );
   // Batches are written in the order they came. One that fails stays first in line and is tried again after a
   // growing delay; later ones wait behind it, so an older version of a record can never overwrite a newer one.
-  type Batch = { id: number; rows: (string | null)[][] };
+  type Batch = { id: number; rows: (string | null)[] };
   const line: Batch[] = [];
   let retry: ReturnType<typeof setTimeout> | undefined;
   let delay = data.retryMs;
   const write = (b: Batch) => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      // Rows come ready (sqlite-writer.ts): partition, sort key, JSON body, timestamps, indexed columns.
-      for (const row of b.rows) insert.run(...row);
+      // Rows come ready, one after the other in a flat list (sqlite-writer.ts): partition, sort key, JSON body,
+      // timestamps, indexed columns.
+      const r = b.rows;
+      for (let i = 0; i < r.length; i += 8)
+        insert.run(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]);
       db.exec('COMMIT');
     } catch (err) {
       try {
@@ -98,7 +101,7 @@ export function writerMain(): void {
       // Shutting down: one last attempt at what is in line, then say what is left.
       clearTimeout(retry);
       drain();
-      parentPort!.postMessage({ t: 'closed', unwritten: line.reduce((n, b) => n + b.rows.length, 0) });
+      parentPort!.postMessage({ t: 'closed', unwritten: line.reduce((n, b) => n + b.rows.length / 8, 0) });
       return;
     }
     line.push(m);

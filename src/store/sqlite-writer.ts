@@ -32,21 +32,25 @@ export interface CallWriterOptions {
   readonly lowerAt?: number;
 }
 
-/** `[partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status]`, as the calls table has them. */
-type Row = (string | null)[];
+/**
+ * Rows one after the other in one flat list, `ROW` values each: `partition_key, sort_key, body, created_at,
+ * updated_at, mcp_type, name, status`, as the calls table has them. A flat list of strings is the cheapest thing to
+ * clone across threads.
+ */
+type Rows = (string | null)[];
+const ROW = 8;
 
 interface Batch {
-  readonly rows: Row[];
+  readonly rows: Rows;
   readonly events: HandOverEvents | undefined;
 }
 
-const keyOf = (partition: string | null, uuid: string | null) => `${partition ?? ''}\u0000${uuid ?? ''}`;
-
 export class SqliteCallWriter implements CallHandOver {
   private readonly worker: Worker;
+  /** Batches handed over and not yet written, oldest first. */
   private readonly batches = new Map<number, Batch>();
-  /** The newest row of each record handed over and not yet written. */
-  private readonly unwritten = new Map<string, Row>();
+  /** Records in those batches. */
+  private held = 0;
   private readonly waiters: { upTo: number; resolve: () => void }[] = [];
   private nextId = 0;
   private failure: StoreError | undefined;
@@ -82,12 +86,12 @@ export class SqliteCallWriter implements CallHandOver {
     );
     const fail = (err: Error) => {
       this.failure = new StoreError('MCPD_STORE_UNAVAILABLE', `The SQLite writer stopped: ${err.message}`);
-      this.onClosed?.(this.unwritten.size);
+      this.onClosed?.(this.held);
       for (const [id, b] of this.batches) {
         this.batches.delete(id);
         b.events?.failed(this.failure, false);
       }
-      this.unwritten.clear();
+      this.held = 0;
       this.wake();
     };
     this.worker.on('error', fail);
@@ -96,7 +100,7 @@ export class SqliteCallWriter implements CallHandOver {
 
   /** Records handed over and not yet written. */
   get backlog(): number {
-    return this.unwritten.size;
+    return this.held;
   }
 
   /** The writer thread's id (Linux), once it started. */
@@ -116,13 +120,14 @@ export class SqliteCallWriter implements CallHandOver {
     }
     // Rows ready to insert, their bodies already JSON: a list of strings crosses to the writer thread for a
     // fraction of what the structured clone of the records costs, and the writer has no encoding left to do.
-    const rows = records.map(toRow);
+    const rows: Rows = [];
+    for (const record of records) addRow(rows, record);
     const id = ++this.nextId;
     this.batches.set(id, { rows, events });
-    for (const row of rows) this.unwritten.set(keyOf(row[0] ?? null, row[1] ?? null), row);
+    this.held += records.length;
     this.worker.ref(); // keep the process alive until the batch is written
     this.worker.postMessage({ id, rows });
-    if (this.cls === 'idle' && this.unwritten.size > (this.opts.raiseAt ?? 20_000)) this.move('normal');
+    if (this.cls === 'idle' && this.held > (this.opts.raiseAt ?? 20_000)) this.move('normal');
   }
 
   /** Resolves when every record handed over is written, with a rejection when a write failed. */
@@ -135,8 +140,18 @@ export class SqliteCallWriter implements CallHandOver {
 
   /** A record handed over and not yet written (its newest version), as `get` would read it once written. */
   pending(partition: string, uuid: string): FunctionCallRecord | undefined {
-    const row = this.unwritten.get(keyOf(partition, uuid));
-    return row ? (JSON.parse(row[2] ?? 'null') as FunctionCallRecord) : undefined;
+    // Read rarely (a record asked for while it waits): a search, newest first, costs less than an index that every
+    // record would pay for.
+    const ids = [...this.batches.keys()];
+    for (let b = ids.length - 1; b >= 0; b--) {
+      const rows = this.batches.get(ids[b]!)!.rows;
+      for (let i = rows.length - ROW; i >= 0; i -= ROW) {
+        if (rows[i + 1] === uuid && rows[i] === partition) {
+          return JSON.parse(rows[i + 2] ?? 'null') as FunctionCallRecord;
+        }
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -153,7 +168,7 @@ export class SqliteCallWriter implements CallHandOver {
   /** Stops the thread after one last attempt at what it holds; returns how many records were left unwritten. */
   close(): Promise<number> {
     this.closed ??= (async () => {
-      let unwritten = this.unwritten.size;
+      let unwritten = this.held;
       const stopped = this.failure;
       // From now on a batch handed over is refused (reported lost) at once.
       this.failure ??= new StoreError('MCPD_STORE_UNAVAILABLE', 'The SQLite writer is closed');
@@ -174,7 +189,7 @@ export class SqliteCallWriter implements CallHandOver {
     if (this.opts.idle === false) return;
     void idleClassReversible().then((ok) => {
       this.idleAllowed = ok;
-      if (ok && this.unwritten.size < (this.opts.lowerAt ?? 2_000)) this.move('idle');
+      if (ok && this.held < (this.opts.lowerAt ?? 2_000)) this.move('idle');
     });
   }
 
@@ -190,15 +205,11 @@ export class SqliteCallWriter implements CallHandOver {
     const b = this.batches.get(id);
     if (!b) return;
     this.batches.delete(id);
-    for (const row of b.rows) {
-      const key = keyOf(row[0] ?? null, row[1] ?? null);
-      // A newer version handed over since stays until it is written too.
-      if (this.unwritten.get(key) === row) this.unwritten.delete(key);
-    }
+    this.held -= b.rows.length / ROW;
     if (this.batches.size === 0) this.worker.unref();
     b.events?.written();
     this.wake();
-    if (this.cls === 'normal' && this.unwritten.size < (this.opts.lowerAt ?? 2_000)) this.move('idle');
+    if (this.cls === 'normal' && this.held < (this.opts.lowerAt ?? 2_000)) this.move('idle');
   }
 
   private failed(id: number, message: string): void {
@@ -230,11 +241,11 @@ export class SqliteCallWriter implements CallHandOver {
 const text = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 
 /**
- * The body keeps the timestamps too (reads take them from their columns): leaving them out would cost an object copy
- * per record, three times the price of the JSON itself.
+ * Appends a record's row. The body keeps the timestamps too (reads take them from their columns): leaving them out
+ * would cost an object copy per record, three times the price of the JSON itself.
  */
-function toRow(record: FunctionCallRecord): Row {
-  return [
+function addRow(rows: Rows, record: FunctionCallRecord): void {
+  rows.push(
     record.partition_key,
     String(record.mcp_function_call_uuid),
     JSON.stringify(record),
@@ -243,5 +254,5 @@ function toRow(record: FunctionCallRecord): Row {
     text(record.mcp_type),
     text(record.name),
     text(record.status),
-  ];
+  );
 }

@@ -9,7 +9,7 @@
 import type { Logger } from '../../observability/logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ToolContext } from '../../sdk/types.js';
-import type { CtxOp, FromWorker, ToWorker, WireError } from './protocol.js';
+import type { CallInfo, CtxOp, FromWorker, ToWorker, WireError } from './protocol.js';
 import { processRunner, type Runner, type Sandbox, threadRunner } from './runner.js';
 import { ExecutionError } from './errors.js';
 
@@ -71,8 +71,8 @@ interface Thread {
   dead: boolean;
   /** Takes no new calls; stops once its calls are done (after a new version of the endpoint's code). */
   draining: boolean;
-  /** Messages waiting for this turn's postMessage. */
-  outbox: ToWorker[];
+  /** Messages waiting for this turn's postMessage, as JSON text. */
+  outbox: string[];
 }
 
 /** What the pools did, over all endpoints (read by /metrics). */
@@ -104,6 +104,8 @@ export class EndpointWorkers {
   private active = 0;
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** callHead's cache: per settings object, per file, class and function. */
+  private readonly heads = new WeakMap<object, Map<string, string>>();
 
   constructor(
     readonly endpointId: string,
@@ -171,34 +173,68 @@ export class EndpointWorkers {
       const cancellable = ctx as Partial<Cancellable>;
       if (cancellable.onCancel) cancellable.onCancel(r.onAbort);
       else ctx.signal.addEventListener('abort', r.onAbort, { once: true });
-      const message: ToWorker = {
-        t: 'call',
-        id,
+      const info: CallInfo = {
+        endpointId: ctx.endpointId,
+        requestId: ctx.requestId,
+        clientCapabilities: ctx.clientCapabilities,
+        inputResponses:
+          (ctx as { inputResponses?: () => Readonly<Record<string, unknown>> }).inputResponses?.() ?? {},
+      };
+      let text: string;
+      try {
+        // What is the same for every call of this function is serialized once (callHead).
+        text = `{"t":"call","id":${id},${this.callHead(call)},"args":${JSON.stringify(call.args)},"info":${JSON.stringify(info)}}`;
+      } catch (err) {
+        // Arguments that JSON cannot carry (a cycle, a BigInt): only this call fails.
+        const message = `Arguments cannot be sent to the worker: ${(err as Error).message}`;
+        this.finish(id, new ExecutionError('MCPD_EXEC_INVALID', message));
+        return;
+      }
+      this.send(thread, text);
+    });
+  }
+
+  /**
+   * The JSON text of a call's fields that depend only on the function called (its module file, class, name and
+   * settings) and the pool's limits, kept with the call site's settings object: serialized once, not per call.
+   */
+  private callHead(call: WorkerCall): string {
+    let heads = this.heads.get(call.settings);
+    if (!heads) this.heads.set(call.settings, (heads = new Map()));
+    const key = `${call.file}\u0000${call.className ?? ''}\u0000${call.fn}`;
+    let head = heads.get(key);
+    if (head === undefined) {
+      head = JSON.stringify({
         file: call.file,
         className: call.className,
         fn: call.fn,
         settings: call.settings,
-        args: call.args,
-        info: {
-          endpointId: ctx.endpointId,
-          requestId: ctx.requestId,
-          clientCapabilities: ctx.clientCapabilities,
-          inputResponses:
-            (ctx as { inputResponses?: () => Readonly<Record<string, unknown>> }).inputResponses?.() ?? {},
-        },
         maxResultBytes: this.limits.maxResultBytes,
-      };
-      this.send(thread, message);
-    });
+      }).slice(1, -1);
+      heads.set(key, head);
+    }
+    return head;
   }
 
   /**
    * Queues a message for a worker. Everything queued in one turn of the event loop (under load: every request read
    * in that turn) goes in one postMessage, which costs about what a single message costs.
    */
-  private send(thread: Thread, message: ToWorker): void {
+  private send(thread: Thread, message: ToWorker | string): void {
     if (thread.dead) return;
-    thread.outbox.push(message);
+    let text: string;
+    try {
+      text = typeof message === 'string' ? message : JSON.stringify(message);
+    } catch (err) {
+      // A ctx answer that JSON cannot carry: the bundle's request fails instead.
+      if (typeof message === 'string' || message.t !== 'reply') return;
+      const error = {
+        name: 'Error',
+        message: `The answer cannot be sent to the worker: ${(err as Error).message}`,
+      };
+      text = JSON.stringify({ t: 'reply', rid: message.rid, ok: false, error });
+    }
+    thread.outbox.push(text);
     if (thread.outbox.length === 1) setImmediate(() => this.flush(thread));
   }
 
@@ -208,24 +244,7 @@ export class EndpointWorkers {
     if (thread.dead || batch.length === 0) return;
     // As JSON text: everything sent to a worker came from JSON (requests, settings, client answers), and one
     // string crosses the thread boundary much more cheaply than the structured clone of the objects.
-    try {
-      thread.worker.postMessage(JSON.stringify(batch.length === 1 ? batch[0] : batch));
-      return;
-    } catch {
-      // Something in the batch cannot be serialized (a cycle, a BigInt): send one by one, so only that call fails.
-    }
-    for (const m of batch) {
-      try {
-        thread.worker.postMessage(JSON.stringify(m));
-      } catch (err) {
-        if (m.t === 'call') {
-          const message = `Arguments cannot be sent to the worker: ${(err as Error).message}`;
-          this.finish(m.id, new ExecutionError('MCPD_EXEC_INVALID', message));
-        } else {
-          this.logger.warn({ err, endpoint: this.endpointId }, 'could not answer a bundle worker');
-        }
-      }
-    }
+    thread.worker.postMessage(batch.length === 1 ? batch[0]! : `[${batch.join(',')}]`);
   }
 
   /**
