@@ -141,9 +141,31 @@ describe('SQLite call writer thread', () => {
     db.close();
   });
 
+  it('stays in the normal scheduling class unless asked for the idle one', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver });
+    try {
+      await writer.putMany([record('n0', 'completed', 'a')]);
+      await until(() => writer.threadId !== undefined, 'the thread id');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await schedulingClassOf(writer.threadId!)).toBe('normal');
+      expect(writer.schedulingClass).toBe('normal');
+    } finally {
+      await writer.close();
+      db.close();
+    }
+  });
+
   it('runs in the idle scheduling class while its backlog is small, and in the normal one while it is large', async () => {
     const db = await database();
-    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 20, raiseAt: 3, lowerAt: 1 });
+    const writer = new SqliteCallWriter({
+      path: db.path,
+      driver,
+      retryMs: 20,
+      idle: true,
+      raiseAt: 3,
+      lowerAt: 1,
+    });
     try {
       await writer.putMany([record('d0', 'completed', 'a')]);
       await until(() => writer.threadId !== undefined, 'the thread id');

@@ -4,10 +4,10 @@
  * again (first in line) until it succeeds, so the daemon keeps no copy of them; until they are written, `pending()`
  * still finds them, as rows.
  *
- * The thread runs in the idle scheduling class (thread-priority.ts) where this process can take it out again: it
- * then writes on a core nothing else wants, instead of taking turns with the thread that serves requests. When its
- * backlog grows past `raiseAt` rows (a machine with no idle core), it is moved back to the normal class until the
- * backlog is under `lowerAt`.
+ * With `idle`, the thread runs in the idle scheduling class (thread-priority.ts) where this process can take it out
+ * again: it then writes on a core nothing else wants, instead of taking turns with the thread that serves requests.
+ * When its backlog grows past `raiseAt` rows (a machine with no idle core), it is moved back to the normal class until
+ * the backlog is under `lowerAt`. Off by default: see docs/architecture.md for what it costs inline code.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -24,7 +24,7 @@ export interface CallWriterOptions {
   readonly driver: DriverName;
   /** First delay before a failed batch is tried again; doubles up to 30 s. */
   readonly retryMs?: number;
-  /** Run the thread in the idle scheduling class while its backlog is small (default: true). */
+  /** Run the thread in the idle scheduling class while its backlog is small (default: false). */
   readonly idle?: boolean;
   /** Backlog (rows) over which the thread moves to the normal class. */
   readonly raiseAt?: number;
@@ -186,7 +186,7 @@ export class SqliteCallWriter implements CallHandOver {
 
   private started(tid: number): void {
     this.tid = tid;
-    if (this.opts.idle === false) return;
+    if (this.opts.idle !== true) return;
     void idleClassReversible().then((ok) => {
       this.idleAllowed = ok;
       if (ok && this.held < (this.opts.lowerAt ?? 2_000)) this.move('idle');
