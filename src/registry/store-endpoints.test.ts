@@ -113,6 +113,56 @@ describe('StoreEndpoints', () => {
     expect(other.changes).toEqual([]);
   });
 
+  it('keeps an endpoint whose stored registry did not change when another instance says it did', async () => {
+    await addTool('t', 'one');
+    const before = await endpoints.ensure('t');
+    reads = 0;
+    endpoints.registryChanged('t');
+    await eventually(() => reads === 1, 'the read');
+    await new Promise((r) => setTimeout(r, 20));
+    // Read, found the same: the same catalog object still serves (no list_changed, workers kept).
+    expect(registry.get('t')).toBe(before);
+    // A refresh asked for here rebuilds all the same.
+    await endpoints.refresh('t');
+    expect(registry.get('t')).not.toBe(before);
+    expect(tools('t')).toEqual(['one']);
+    // And a real change heard from elsewhere is applied.
+    await addTool('t', 'two');
+    const current = registry.get('t');
+    endpoints.registryChanged('t');
+    await eventually(() => tools('t').length === 2, 'the new tool');
+    expect(registry.get('t')).not.toBe(current);
+  });
+
+  it('resync reads a few endpoints at a time, and replaces only those that changed', async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `e${i}`);
+    for (const id of ids) await addTool(id, 'one');
+    await Promise.all(ids.map((id) => endpoints.ensure(id)));
+    const before = new Map(ids.map((id) => [id, registry.get(id)]));
+    await addTool('e3', 'two');
+    let running = 0;
+    let most = 0;
+    const list = store.functions.list;
+    store.functions.list = async (...args) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      try {
+        return await list(...args);
+      } finally {
+        running--;
+      }
+    };
+    await endpoints.resync();
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(tools('e3').sort()).toEqual(['one', 'two']);
+    for (const id of ids) {
+      if (id === 'e3') expect(registry.get(id)).not.toBe(before.get(id));
+      else expect(registry.get(id)).toBe(before.get(id));
+    }
+    expect(other.changes).toEqual([]);
+  });
+
   it('tells the others of a change even when this instance cannot rebuild the endpoint', async () => {
     await addTool('t', 'one');
     await endpoints.ensure('t');

@@ -14,7 +14,7 @@ import type { Store } from '../store/index.js';
 import { type Endpoint, emptyCatalog } from './catalog.js';
 import type { EndpointRegistry } from './endpoints.js';
 import { endpointFromRegistry, type ExecutionOptions } from './from-file.js';
-import { registryFromStore } from './from-store.js';
+import { registryFromStore, type StoredRegistry } from './from-store.js';
 
 export interface StoreEndpointsDeps {
   readonly store: Store;
@@ -36,10 +36,15 @@ interface RefreshSlot {
   queued: Promise<void> | undefined;
 }
 
+/** How many endpoints a resync re-reads at once. */
+const RESYNC_CONCURRENCY = 4;
+
 export class StoreEndpoints implements BusListener {
   private readonly loading = new Map<string, Promise<Endpoint | undefined>>();
   /** The refresh running or queued per partition: refreshes of one endpoint never overlap. */
   private readonly refreshing = new Map<string, RefreshSlot>();
+  /** What each endpoint served here was built from (its stored registry, as JSON). */
+  private readonly builtFrom = new Map<string, string>();
 
   constructor(private readonly deps: StoreEndpointsDeps) {}
 
@@ -50,9 +55,12 @@ export class StoreEndpoints implements BusListener {
     let job = this.loading.get(partition);
     if (!job) {
       job = this.build(partition)
-        .then((endpoint) => {
+        .then((built) => {
           // A refresh may have landed meanwhile; never overwrite a newer catalog with this one.
-          if (endpoint && !this.deps.registry.get(partition)) this.deps.registry.set(endpoint);
+          if (built.endpoint && !this.deps.registry.get(partition)) {
+            this.deps.registry.set(built.endpoint);
+            this.builtFrom.set(partition, built.source);
+          }
           return this.deps.registry.get(partition);
         })
         .finally(() => this.loading.delete(partition));
@@ -78,9 +86,30 @@ export class StoreEndpoints implements BusListener {
 
   /** Another instance changed a partition: re-read it if it is served here. */
   registryChanged(partition: string): void {
-    if (this.deps.fixed?.has(partition)) return;
-    if (!this.deps.registry.get(partition) && !this.loading.has(partition)) return;
-    this.serially(partition).catch((err: unknown) =>
+    void this.applyRemote(partition);
+  }
+
+  /**
+   * The bus was down: changes may have been missed, so every endpoint served here is read again, a few at a time
+   * (a daemon serving thousands of endpoints must not read them all at once the moment Redis comes back). One whose
+   * stored registry did not change is left as it is: no new catalog, no list_changed, its workers kept.
+   */
+  resync(): Promise<void> {
+    // Those still loading too: their read may have come before a lost message.
+    const ids = [...new Set([...this.deps.registry.ids(), ...this.loading.keys()])];
+    let next = 0;
+    const lane = async () => {
+      while (next < ids.length) await this.applyRemote(ids[next++]!);
+    };
+    return Promise.all(Array.from({ length: Math.min(RESYNC_CONCURRENCY, ids.length) }, lane)).then(
+      () => undefined,
+    );
+  }
+
+  private applyRemote(partition: string): Promise<void> {
+    if (this.deps.fixed?.has(partition)) return Promise.resolve();
+    if (!this.deps.registry.get(partition) && !this.loading.has(partition)) return Promise.resolve();
+    return this.serially(partition, true).catch((err: unknown) =>
       this.deps.logger.error(
         { err, endpoint: partition },
         'could not apply a change made by another instance',
@@ -88,25 +117,21 @@ export class StoreEndpoints implements BusListener {
     );
   }
 
-  /** The bus was down: changes may have been missed, so every endpoint served here is read again. */
-  resync(): void {
-    // Those still loading too: their read may have come before a lost message.
-    for (const id of new Set([...this.deps.registry.ids(), ...this.loading.keys()])) this.registryChanged(id);
-  }
-
   /**
    * Runs one refresh at a time per partition, in order, so an older read never replaces a newer catalog. A refresh
    * asked for while another runs waits for it; any more asked for meanwhile share that waiting one, which reads the
    * store after all of them were asked.
    */
-  private serially(partition: string): Promise<void> {
+  private serially(partition: string, keepUnchanged = false): Promise<void> {
     const slot = this.refreshing.get(partition);
-    if (!slot) return this.startRefresh(partition);
-    return (slot.queued ??= slot.running.catch(() => undefined).then(() => this.startRefresh(partition)));
+    if (!slot) return this.startRefresh(partition, keepUnchanged);
+    return (slot.queued ??= slot.running
+      .catch(() => undefined)
+      .then(() => this.startRefresh(partition, keepUnchanged)));
   }
 
-  private startRefresh(partition: string): Promise<void> {
-    const slot: RefreshSlot = { running: this.rebuild(partition), queued: undefined };
+  private startRefresh(partition: string, keepUnchanged: boolean): Promise<void> {
+    const slot: RefreshSlot = { running: this.rebuild(partition, keepUnchanged), queued: undefined };
     this.refreshing.set(partition, slot);
     const done = () => {
       // A queued refresh takes the slot over when it starts.
@@ -116,19 +141,38 @@ export class StoreEndpoints implements BusListener {
     return slot.running;
   }
 
-  private async rebuild(partition: string): Promise<void> {
-    const endpoint = await this.build(partition);
-    if (endpoint) this.deps.registry.set(endpoint);
-    else if (this.deps.registry.get(partition))
+  /**
+   * With `keepUnchanged` (a change heard from another instance), an endpoint whose stored registry is the one its
+   * catalog was built from is kept. A refresh asked for here always rebuilds: it may be meant to reload bundles.
+   */
+  private async rebuild(partition: string, keepUnchanged: boolean): Promise<void> {
+    const { endpoint, source } = await this.build(partition);
+    if (keepUnchanged && this.deps.registry.get(partition) && this.builtFrom.get(partition) === source)
+      return;
+    if (endpoint) {
+      this.deps.registry.set(endpoint);
+      this.builtFrom.set(partition, source);
+    } else if (this.deps.registry.get(partition)) {
       this.deps.registry.set({ id: partition, catalog: emptyCatalog });
+      this.builtFrom.set(partition, source);
+    }
     // Workers hold the modules they imported: fresh ones load the new version, the old ones stop when idle.
     this.deps.execution?.workers?.recycle(partition);
   }
 
-  private async build(partition: string): Promise<Endpoint | undefined> {
+  /** The endpoint as the store has it now, and that stored registry as JSON (`null` when there is none). */
+  private async build(partition: string): Promise<{ endpoint: Endpoint | undefined; source: string }> {
     const stored = await registryFromStore(this.deps.store, partition);
-    if (!stored)
-      return this.deps.always?.has(partition) ? { id: partition, catalog: emptyCatalog } : undefined;
+    if (!stored) {
+      const endpoint = this.deps.always?.has(partition)
+        ? { id: partition, catalog: emptyCatalog }
+        : undefined;
+      return { endpoint, source: 'null' };
+    }
+    return { endpoint: await this.endpointOf(partition, stored), source: JSON.stringify(stored) };
+  }
+
+  private async endpointOf(partition: string, stored: StoredRegistry): Promise<Endpoint> {
     const folders = new Map<string, string>();
     await Promise.all(
       stored.modules.map(async (m) => {

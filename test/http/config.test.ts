@@ -126,12 +126,13 @@ describe('loadConfig', () => {
     );
   });
 
-  it('runs the SQLite call writer in the idle scheduling class unless MCPD_RECORD_WRITER_IDLE=false', () => {
+  it('runs the SQLite call writer in the idle scheduling class only with MCPD_RECORD_WRITER_IDLE=true', () => {
     const idle = (v?: string) => {
       const store = loadConfig('serve', {}, { AUTH_PROVIDER: 'none', MCPD_RECORD_WRITER_IDLE: v }).store;
       return store.kind === 'sqlite' ? store.writerIdle : undefined;
     };
-    expect(idle()).toBe(true);
+    expect(idle()).toBe(false);
+    expect(idle('true')).toBe(true);
     expect(idle('false')).toBe(false);
     expect(configError(() => idle('sometimes')).message).toMatch(/^MCPD_RECORD_WRITER_IDLE must be/);
   });
