@@ -49,20 +49,28 @@ export function writerMain(): void {
      ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, created_at = excluded.created_at,
      updated_at = excluded.updated_at, mcp_type = excluded.mcp_type, name = excluded.name, status = excluded.status`,
   );
-  // Batches are written in the order they came. One that fails stays first in line and is tried again after a
-  // growing delay; later ones wait behind it, so an older version of a record can never overwrite a newer one.
+  // Batches are written in the order they came. Those that came while the thread was busy are written together, in
+  // one transaction: a slow write makes the next one larger, so its fixed cost (the index pages it rewrites, one per
+  // endpoint it touches in each index) is shared by more records. One that fails stays first in line and is tried
+  // again after a growing delay; later ones wait behind it, so an older version of a record can never overwrite a
+  // newer one.
   type Batch = { id: number; rows: (string | null)[] };
+  /** Rows per transaction, at most (a long backlog is written in several). */
+  const MAX_ROWS = 4096 * 8;
   const line: Batch[] = [];
   let retry: ReturnType<typeof setTimeout> | undefined;
+  let pending = false;
   let delay = data.retryMs;
-  const write = (b: Batch) => {
+  const write = (batches: Batch[]) => {
     db.exec('BEGIN IMMEDIATE');
     try {
       // Rows come ready, one after the other in a flat list (sqlite-writer.ts): partition, sort key, JSON body,
       // timestamps, indexed columns.
-      const r = b.rows;
-      for (let i = 0; i < r.length; i += 8)
-        insert.run(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]);
+      for (const b of batches) {
+        const r = b.rows;
+        for (let i = 0; i < r.length; i += 8)
+          insert.run(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]);
+      }
       db.exec('COMMIT');
     } catch (err) {
       try {
@@ -73,23 +81,28 @@ export function writerMain(): void {
       throw err;
     }
   };
-  /** Writes what is in line; false when the first batch failed (it stays in line). */
+  /** Writes what is in line; false when a write failed (its batches stay first in line). */
   const drain = (): boolean => {
     while (line.length > 0) {
-      const b = line[0]!;
+      let n = 1;
+      let rows = line[0]!.rows.length;
+      while (n < line.length && rows + line[n]!.rows.length <= MAX_ROWS) rows += line[n++]!.rows.length;
+      const group = line.slice(0, n);
       try {
-        write(b);
+        write(group);
       } catch (err) {
-        parentPort!.postMessage({ id: b.id, ok: false, message: String((err as Error)?.message ?? err) });
+        const message = String((err as Error)?.message ?? err);
+        for (const b of group) parentPort!.postMessage({ id: b.id, ok: false, message });
         return false;
       }
-      line.shift();
-      parentPort!.postMessage({ id: b.id, ok: true });
+      line.splice(0, n);
+      for (const b of group) parentPort!.postMessage({ id: b.id, ok: true });
     }
     return true;
   };
   const tryAgain = () => {
     retry = undefined;
+    pending = false;
     if (drain()) delay = data.retryMs;
     else {
       retry = setTimeout(tryAgain, delay);
@@ -105,6 +118,10 @@ export function writerMain(): void {
       return;
     }
     line.push(m);
-    if (retry === undefined && line.length === 1) tryAgain();
+    // After the messages already waiting have joined the line (they are delivered together, before this runs).
+    if (retry === undefined && !pending) {
+      pending = true;
+      setImmediate(tryAgain);
+    }
   });
 }
