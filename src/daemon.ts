@@ -102,7 +102,16 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   const deploy = (req: Parameters<typeof deployBundle>[1]) =>
     deployBundle({ store, blobs, bundles, endpoints }, req);
   // Shared by the instances through Redis when there is one, so spreading guesses over them gains nothing.
-  const limiter = auth && config.redis ? new RedisLoginLimiter({ ...config.redis, logger }) : undefined;
+  // Its keys are HMACs under a secret the instances already share, when they have one.
+  const keySecret =
+    config.auth.local?.secret ??
+    config.auth.cognito?.clientSecret ??
+    config.requestStateKey ??
+    config.auth.adminStaticToken;
+  const limiter =
+    auth && config.redis
+      ? new RedisLoginLimiter({ ...config.redis, logger, ...(keySecret ? { keySecret } : {}) })
+      : undefined;
   if (auth) {
     registerAuthRoutes(app, {
       auth,

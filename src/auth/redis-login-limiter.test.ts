@@ -2,6 +2,7 @@
  * The shared login brake against a real redis-server (test/helpers/redis.ts): the limiter contract, counts shared
  * between instances, no usernames in Redis, and a Redis that goes away (the instance keeps its own counts).
  */
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedisServer, type RunningRedis, redisUnavailable, startRedis } from '../../test/helpers/redis.js';
@@ -24,7 +25,7 @@ describe.skipIf(unavailable)(`Redis login limiter${unavailable ? ` (skipped: ${u
     for (const l of made) l.close();
     await redis?.close();
   });
-  const make = (limits: LoginLimits & { pendingTtlMs?: number }, logs: string[] = []) => {
+  const make = (limits: LoginLimits & { pendingTtlMs?: number; keySecret?: string }, logs: string[] = []) => {
     const logger = createLineLogger('info', (line) => logs.push(line));
     const l = new RedisLoginLimiter({ ...limits, url: redis.url, prefix, logger });
     made.push(l);
@@ -73,6 +74,29 @@ describe.skipIf(unavailable)(`Redis login limiter${unavailable ? ` (skipped: ${u
       const keys = await raw.keys(`${prefix}*`);
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.join(' ')).not.toMatch(/alice|192\.0\.2\.7/);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('with a shared secret, keys cannot be found by hashing addresses, and only instances sharing it share counts', async () => {
+    const secret = 'a-secret-the-instances-share-0123456789';
+    const [a, b] = [make({ maxFailures: 1, keySecret: secret }), make({ maxFailures: 1, keySecret: secret })];
+    const stranger = make({ maxFailures: 1, keySecret: 'another-secret-entirely-0123456789abcdef' });
+    const ip = '198.51.100.23';
+    await a.recordFailure('bob', ip);
+    expect((await refusal(() => b.begin('bob', ip))).code).toBe('MCPD_AUTH_RATE_LIMITED');
+    expect(await refusal(() => stranger.begin('bob', ip))).toEqual({});
+    await stranger.end('bob', ip);
+    const raw = new Redis(redis.url);
+    try {
+      const keys = (await raw.keys(`${prefix}*`)).join(' ');
+      // What a reader of Redis would try: the plain hash of each candidate address.
+      const plain = createHash('sha256').update(ip).digest('base64url');
+      expect(keys).not.toContain(plain);
+      const unkeyed = make({});
+      await unkeyed.recordFailure('bob', ip);
+      expect((await raw.keys(`${prefix}*`)).join(' ')).toContain(plain);
     } finally {
       raw.disconnect();
     }

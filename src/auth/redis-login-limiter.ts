@@ -7,7 +7,7 @@
  * Redis being unreachable never opens the gate: the instance falls back to its own in-process counts (the limits
  * still hold per instance) and logs it once, until Redis answers again.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import { AuthError } from './errors.js';
@@ -21,6 +21,11 @@ export interface RedisLoginLimiterOptions extends LoginLimits {
   readonly logger: Logger;
   /** An attempt under way is forgotten after this long, should its `end` never come (default 60 s). */
   readonly pendingTtlMs?: number;
+  /**
+   * A secret the instances share (one from their configuration), keyed into the hashes: without it, someone who can
+   * read Redis finds which addresses tried to log in by hashing every IPv4 address, a few minutes' work.
+   */
+  readonly keySecret?: string;
 }
 
 /** Marks an attempt begun on the local fallback. */
@@ -86,7 +91,14 @@ export class RedisLoginLimiter implements LoginLimiter {
   private failing = false;
   private connecting: Promise<void> | undefined;
 
+  /** The HMAC key of the hashes, derived from `keySecret` for this use only. */
+  private readonly hashKey: Buffer | undefined;
+
   constructor(private readonly opts: RedisLoginLimiterOptions) {
+    this.hashKey =
+      opts.keySecret === undefined
+        ? undefined
+        : createHash('sha256').update(`mcpd login brake\u0000${opts.keySecret}`).digest();
     this.limits = {
       window: opts.windowMs ?? 15 * 60_000,
       user: opts.maxFailures ?? 5,
@@ -205,7 +217,9 @@ export class RedisLoginLimiter implements LoginLimiter {
    * tag is the address's), since every script touches both the username's and the address's keys.
    */
   private keys(username: string, address: string) {
-    const hash = (s: string) => createHash('sha256').update(s).digest('base64url');
+    const key = this.hashKey;
+    const hash = (s: string) =>
+      (key ? createHmac('sha256', key) : createHash('sha256')).update(s).digest('base64url');
     const tag = `${this.opts.prefix}login:{${hash(address)}}`;
     const user = `${tag}:u:${hash(`${address}\u0000${username}`)}`;
     const addr = `${tag}:a`;
