@@ -322,6 +322,8 @@ export class CallRecorder {
   }
 
   private give(writer: CallHandOver, batch: FunctionCallRecord[], waiters: (() => void)[]): void {
+    // From here the writer retries; a blob store that failed before works again.
+    this.retryDelay = this.opts.retryMs ?? 100;
     this.inFlight++;
     writer.handOver(batch, this.events(writer, batch.length, waiters));
     this.stats.pending = this.queue.size + writer.backlog;
