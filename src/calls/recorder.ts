@@ -346,6 +346,8 @@ export class CallRecorder {
     return {
       written: () => {
         this.stats.written += n;
+        // Also after a failure settled the batch: its records have left the writer's backlog now.
+        this.stats.pending = this.queue.size + writer.backlog;
         settle();
       },
       failed: (err, retrying) => {
