@@ -28,11 +28,18 @@ export function workerLinkHandler(
         { file: path, className: cls, fn: link.function_name, settings, args, timeoutMs: link.timeout_ms },
         ctx,
       );
-  const invoke: Invoker = (args, ctx) =>
-    resolved !== undefined
-      ? run(resolved, args, ctx)
-      : (file ??= resolveModuleFile(bundleDir, link.module_name).then((path) => (resolved = path))).then(
-          (path) => run(path, args, ctx),
-        );
+  const invoke: Invoker = (args, ctx) => {
+    if (resolved !== undefined) {
+      try {
+        return run(resolved, args, ctx);
+      } catch (err) {
+        // Still a failed call, as when it went through the promise (a pool that cannot start, say).
+        return Promise.reject(err as Error);
+      }
+    }
+    return (file ??= resolveModuleFile(bundleDir, link.module_name).then((path) => (resolved = path))).then(
+      (path) => run(path, args, ctx),
+    );
+  };
   return { invoke, ...meta, isolation: level };
 }

@@ -163,6 +163,42 @@ describe('StoreEndpoints', () => {
     expect(other.changes).toEqual([]);
   });
 
+  it('a refresh asked for here that joins a queued change heard from elsewhere still rebuilds', async () => {
+    await addTool('t', 'one');
+    await endpoints.ensure('t');
+    const list = store.functions.list;
+    store.functions.list = async (...args) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return list(...args);
+    };
+    const running = endpoints.refresh('t');
+    endpoints.registryChanged('t'); // queued behind it, and would keep an unchanged endpoint
+    const local = endpoints.refresh('t'); // joins that queued refresh
+    await running;
+    const afterFirst = registry.get('t');
+    await local;
+    expect(registry.get('t')).not.toBe(afterFirst);
+  });
+
+  it('rebuilds an endpoint whose bundle could not be fetched when a change is heard, even if the store is the same', async () => {
+    await addTool('t', 'one');
+    await store.modules.put({
+      partition_key: 't',
+      module_name: 'gone',
+      package_name: 'gone',
+      classes: [],
+      source: null,
+      bundle_version: 'deadbeef',
+      bundle_sha256: 'deadbeef',
+      updated_by: 'test',
+    });
+    const before = await endpoints.ensure('t');
+    reads = 0;
+    endpoints.registryChanged('t');
+    await eventually(() => registry.get('t') !== before, 'a new attempt at the endpoint');
+    expect(reads).toBe(1);
+  });
+
   it('tells the others of a change even when this instance cannot rebuild the endpoint', async () => {
     await addTool('t', 'one');
     await endpoints.ensure('t');

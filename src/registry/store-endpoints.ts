@@ -34,6 +34,8 @@ export interface StoreEndpointsDeps {
 interface RefreshSlot {
   readonly running: Promise<void>;
   queued: Promise<void> | undefined;
+  /** The queued refresh may keep an unchanged endpoint: only when every refresh that joined it may. */
+  queuedKeeps: boolean;
 }
 
 /** How many endpoints a resync re-reads at once. */
@@ -54,12 +56,13 @@ export class StoreEndpoints implements BusListener {
     if (known || this.deps.fixed?.has(partition)) return Promise.resolve(known);
     let job = this.loading.get(partition);
     if (!job) {
-      job = this.build(partition)
-        .then((built) => {
+      job = this.read(partition)
+        .then(async ({ stored, source }) => {
+          const built = await this.build(partition, stored);
           // A refresh may have landed meanwhile; never overwrite a newer catalog with this one.
           if (built.endpoint && !this.deps.registry.get(partition)) {
             this.deps.registry.set(built.endpoint);
-            this.builtFrom.set(partition, built.source);
+            this.remember(partition, source, built.complete);
           }
           return this.deps.registry.get(partition);
         })
@@ -125,13 +128,23 @@ export class StoreEndpoints implements BusListener {
   private serially(partition: string, keepUnchanged = false): Promise<void> {
     const slot = this.refreshing.get(partition);
     if (!slot) return this.startRefresh(partition, keepUnchanged);
-    return (slot.queued ??= slot.running
+    if (slot.queued) {
+      slot.queuedKeeps &&= keepUnchanged;
+      return slot.queued;
+    }
+    slot.queuedKeeps = keepUnchanged;
+    slot.queued = slot.running
       .catch(() => undefined)
-      .then(() => this.startRefresh(partition, keepUnchanged)));
+      .then(() => this.startRefresh(partition, slot.queuedKeeps));
+    return slot.queued;
   }
 
   private startRefresh(partition: string, keepUnchanged: boolean): Promise<void> {
-    const slot: RefreshSlot = { running: this.rebuild(partition, keepUnchanged), queued: undefined };
+    const slot: RefreshSlot = {
+      running: this.rebuild(partition, keepUnchanged),
+      queued: undefined,
+      queuedKeeps: true,
+    };
     this.refreshing.set(partition, slot);
     const done = () => {
       // A queued refresh takes the slot over when it starts.
@@ -146,33 +159,49 @@ export class StoreEndpoints implements BusListener {
    * catalog was built from is kept. A refresh asked for here always rebuilds: it may be meant to reload bundles.
    */
   private async rebuild(partition: string, keepUnchanged: boolean): Promise<void> {
-    const { endpoint, source } = await this.build(partition);
+    const { stored, source } = await this.read(partition);
+    // Compared before any bundle is fetched: an unchanged endpoint costs one read of the store.
     if (keepUnchanged && this.deps.registry.get(partition) && this.builtFrom.get(partition) === source)
       return;
+    const { endpoint, complete } = await this.build(partition, stored);
     if (endpoint) {
       this.deps.registry.set(endpoint);
-      this.builtFrom.set(partition, source);
+      this.remember(partition, source, complete);
     } else if (this.deps.registry.get(partition)) {
       this.deps.registry.set({ id: partition, catalog: emptyCatalog });
-      this.builtFrom.set(partition, source);
+      this.remember(partition, source, complete);
     }
     // Workers hold the modules they imported: fresh ones load the new version, the old ones stop when idle.
     this.deps.execution?.workers?.recycle(partition);
   }
 
-  /** The endpoint as the store has it now, and that stored registry as JSON (`null` when there is none). */
-  private async build(partition: string): Promise<{ endpoint: Endpoint | undefined; source: string }> {
+  /** The stored registry, and it as JSON (`null` when there is none). */
+  private async read(partition: string): Promise<{ stored: StoredRegistry | undefined; source: string }> {
     const stored = await registryFromStore(this.deps.store, partition);
+    return { stored, source: stored ? JSON.stringify(stored) : 'null' };
+  }
+
+  /**
+   * Remembers what the catalog now serving was built from; not when a bundle could not be fetched, so that the next
+   * change heard (or a resync) tries again even if the store did not change.
+   */
+  private remember(partition: string, source: string, complete: boolean): void {
+    if (complete) this.builtFrom.set(partition, source);
+    else this.builtFrom.delete(partition);
+  }
+
+  /** The endpoint for a stored registry; `complete` is false when one of its bundles could not be fetched. */
+  private async build(
+    partition: string,
+    stored: StoredRegistry | undefined,
+  ): Promise<{ endpoint: Endpoint | undefined; complete: boolean }> {
     if (!stored) {
       const endpoint = this.deps.always?.has(partition)
         ? { id: partition, catalog: emptyCatalog }
         : undefined;
-      return { endpoint, source: 'null' };
+      return { endpoint, complete: true };
     }
-    return { endpoint: await this.endpointOf(partition, stored), source: JSON.stringify(stored) };
-  }
-
-  private async endpointOf(partition: string, stored: StoredRegistry): Promise<Endpoint> {
+    let complete = true;
     const folders = new Map<string, string>();
     await Promise.all(
       stored.modules.map(async (m) => {
@@ -182,12 +211,13 @@ export class StoreEndpoints implements BusListener {
           folders.set(m.module_name, m.bundle_path ? join(root, m.bundle_path) : root);
         } catch (err) {
           // The module's entries answer with an error naming the module; the rest of the endpoint serves.
+          complete = false;
           this.deps.logger.error({ err, endpoint: partition, module: m.module_name }, 'bundle unavailable');
         }
       }),
     );
     const missing = join('/nonexistent', 'mcpd-bundle-unavailable');
-    return endpointFromRegistry(
+    const endpoint = await endpointFromRegistry(
       partition,
       stored.file,
       (_module, link) => folders.get(link.module_name) ?? missing,
@@ -195,5 +225,6 @@ export class StoreEndpoints implements BusListener {
       this.deps.logger,
       this.deps.execution,
     );
+    return { endpoint, complete };
   }
 }

@@ -60,7 +60,10 @@ export function writerMain(): void {
   const line: Batch[] = [];
   let retry: ReturnType<typeof setTimeout> | undefined;
   let pending = false;
+  let closing = false;
   let delay = data.retryMs;
+  /** The last write failed: every batch in line hears it, and so does each one that joins the line until one works. */
+  let failure: string | undefined;
   const write = (batches: Batch[]) => {
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -91,10 +94,11 @@ export function writerMain(): void {
       try {
         write(group);
       } catch (err) {
-        const message = String((err as Error)?.message ?? err);
-        for (const b of group) parentPort!.postMessage({ id: b.id, ok: false, message });
+        failure = String((err as Error)?.message ?? err);
+        for (const b of line) parentPort!.postMessage({ id: b.id, ok: false, message: failure });
         return false;
       }
+      failure = undefined;
       line.splice(0, n);
       for (const b of group) parentPort!.postMessage({ id: b.id, ok: true });
     }
@@ -103,6 +107,7 @@ export function writerMain(): void {
   const tryAgain = () => {
     retry = undefined;
     pending = false;
+    if (closing) return;
     if (drain()) delay = data.retryMs;
     else {
       retry = setTimeout(tryAgain, delay);
@@ -112,12 +117,15 @@ export function writerMain(): void {
   parentPort!.on('message', (m: Batch | { t: 'close' }) => {
     if ('t' in m) {
       // Shutting down: one last attempt at what is in line, then say what is left.
+      closing = true;
       clearTimeout(retry);
       drain();
       parentPort!.postMessage({ t: 'closed', unwritten: line.reduce((n, b) => n + b.rows.length / 8, 0) });
       return;
     }
     line.push(m);
+    // Writes are failing: it waits for the next attempt, and says so now (answers waiting for it go on).
+    if (failure !== undefined) parentPort!.postMessage({ id: m.id, ok: false, message: failure });
     // After the messages already waiting have joined the line (they are delivered together, before this runs).
     if (retry === undefined && !pending) {
       pending = true;

@@ -43,6 +43,8 @@ const ROW = 8;
 interface Batch {
   readonly rows: Rows;
   readonly events: HandOverEvents | undefined;
+  /** Its failure was reported (each batch's first one only: the writer retries it, and says so at every attempt). */
+  failed?: boolean;
 }
 
 export class SqliteCallWriter implements CallHandOver {
@@ -60,6 +62,7 @@ export class SqliteCallWriter implements CallHandOver {
   /** The scheduling class the thread is in, or is being moved to. */
   private cls: SchedulingClass = 'normal';
   private idleAllowed = false;
+  private moving: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: CallWriterOptions) {
     const driverPath =
@@ -87,12 +90,7 @@ export class SqliteCallWriter implements CallHandOver {
     const fail = (err: Error) => {
       this.failure = new StoreError('MCPD_STORE_UNAVAILABLE', `The SQLite writer stopped: ${err.message}`);
       this.onClosed?.(this.held);
-      for (const [id, b] of this.batches) {
-        this.batches.delete(id);
-        b.events?.failed(this.failure, false);
-      }
-      this.held = 0;
-      this.wake();
+      this.abandon(this.failure);
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
@@ -130,7 +128,10 @@ export class SqliteCallWriter implements CallHandOver {
     if (this.cls === 'idle' && this.held > (this.opts.raiseAt ?? 20_000)) this.move('normal');
   }
 
-  /** Resolves when every record handed over is written, with a rejection when a write failed. */
+  /**
+   * Resolves when the records are written; rejects when a write of them failed (the writer still retries them, so a
+   * caller that tries again only writes the same versions twice).
+   */
   putMany(records: readonly FunctionCallRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) =>
@@ -179,6 +180,10 @@ export class SqliteCallWriter implements CallHandOver {
       }
       this.worker.removeAllListeners('exit');
       await this.worker.terminate();
+      // What the last attempt could not write is lost: its batches hear it, and nothing waits for them any more.
+      this.abandon(
+        new StoreError('MCPD_STORE_UNAVAILABLE', 'The SQLite writer closed before writing these records'),
+      );
       return unwritten;
     })();
     return this.closed;
@@ -193,12 +198,19 @@ export class SqliteCallWriter implements CallHandOver {
     });
   }
 
+  /**
+   * Moves the thread, one move at a time so they apply in the order asked; a move that did not apply is undone in
+   * `cls`, and a move back to the normal class that failed is tried again with the next batch.
+   */
   private move(cls: SchedulingClass): void {
-    if (this.tid === undefined || !this.idleAllowed || this.closed) return;
+    const tid = this.tid;
+    if (tid === undefined || !this.idleAllowed || this.closed) return;
     this.cls = cls;
-    void setSchedulingClass(this.tid, cls).then((ok) => {
-      if (!ok && cls === 'idle') this.cls = 'normal';
-    });
+    this.moving = this.moving
+      .then(() => setSchedulingClass(tid, cls))
+      .then((ok) => {
+        if (!ok && this.cls === cls) this.cls = cls === 'idle' ? 'normal' : 'idle';
+      });
   }
 
   private written(id: number): void {
@@ -212,9 +224,19 @@ export class SqliteCallWriter implements CallHandOver {
     if (this.cls === 'normal' && this.held < (this.opts.lowerAt ?? 2_000)) this.move('idle');
   }
 
+  /** Drops every batch not yet written: each hears `err` as final. */
+  private abandon(err: StoreError): void {
+    const left = [...this.batches.values()];
+    this.batches.clear();
+    this.held = 0;
+    for (const b of left) b.events?.failed(err, false);
+    this.wake();
+  }
+
   private failed(id: number, message: string): void {
     const b = this.batches.get(id);
-    if (!b) return;
+    if (!b || b.failed) return;
+    b.failed = true;
     b.events?.failed(
       new StoreError('MCPD_STORE_UNAVAILABLE', `SQLite write to calls failed: ${message}`),
       true,
