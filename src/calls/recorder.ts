@@ -267,20 +267,8 @@ export class CallRecorder {
           this.stats.written += batch.size;
           this.retryDelay = this.opts.retryMs ?? 100;
         },
-        (err: unknown) => {
-          this.stats.failedWrites++;
-          this.opts.logger.error({ err, records: batch.size }, 'call records not written; will retry');
-          // Put back what no newer version replaced, to be retried.
-          for (const [uuid, r] of batch) if (!this.queue.has(uuid)) this.queue.set(uuid, r);
-          if (!this.closed) {
-            this.retryTimer = setTimeout(() => {
-              this.retryTimer = undefined;
-              void this.flush();
-            }, this.retryDelay);
-            this.retryTimer.unref();
-            this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
-          }
-        },
+        // Its waiters are released below, with those of a successful write.
+        (err: unknown) => this.requeue(err, [...batch.values()], []),
       )
       .finally(() => {
         this.flushing = undefined;
@@ -359,7 +347,7 @@ export class CallRecorder {
     };
   }
 
-  /** A batch whose blob writes failed goes back in the queue (what no newer version replaced), to be retried. */
+  /** A batch not written (a store or blob write failed) goes back in the queue (what no newer version replaced), to be retried. */
   private requeue(err: unknown, batch: FunctionCallRecord[], waiters: (() => void)[]): void {
     this.stats.failedWrites++;
     this.opts.logger.error({ err, records: batch.length }, 'call records not written; will retry');
