@@ -241,14 +241,19 @@ describe('CallRecorder', () => {
 
 describe('call records through the SQLite writer thread', () => {
   /** A file store whose writes can be made to fail, with a real SQLite error raised by a trigger. */
-  async function fileStore() {
+  async function fileStore(maxBacklog?: number) {
     await store.close();
     const path = join(dir, 'calls.db');
-    store = createSqliteStore({ path, writer: { retryMs: 10, idle: false } });
+    store = createSqliteStore({
+      path,
+      writer: { retryMs: 10, idle: false, ...(maxBacklog ? { maxBacklog } : {}) },
+    });
     const db = openDatabase(path);
     db.exec(`CREATE TABLE block (x);
       CREATE TRIGGER block_insert BEFORE INSERT ON calls WHEN EXISTS (SELECT 1 FROM block)
-        BEGIN SELECT RAISE(ABORT, 'writes are blocked'); END;`);
+        BEGIN SELECT RAISE(ABORT, 'writes are blocked'); END;
+      CREATE TRIGGER refuse_poison BEFORE INSERT ON calls WHEN NEW.name = 'poison'
+        BEGIN SELECT RAISE(ABORT, 'poison is refused'); END;`);
     const control = {
       block: () => db.exec('INSERT INTO block VALUES (1)'),
       unblock: () => db.exec('DELETE FROM block'),
@@ -348,5 +353,49 @@ describe('call records through the SQLite writer thread', () => {
     await store.close();
     expect(db.onDisk(held.uuid)).toEqual([{ status: 'completed' }]);
     store = createSqliteStore({ path: ':memory:' });
+  });
+
+  it('counts and logs records the store refuses for good, and writes the others', async () => {
+    const db = await fileStore();
+    const lines: string[] = [];
+    const r = make({ logger: createLineLogger('error', (l) => lines.push(l)) });
+    const bad = r.begin({ ...START, name: 'poison' });
+    const good = r.begin(START);
+    void r.end(bad, { status: 'completed', content: [] });
+    void r.end(good, { status: 'completed', content: [] });
+    await until(() => r.stats.lost === 1 && r.stats.written === 1, 'the refused record counted');
+    expect(db.onDisk(good.uuid)).toEqual([{ status: 'completed' }]);
+    expect(db.onDisk(bad.uuid)).toEqual([]);
+    expect(r.stats.pending).toBe(0);
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string });
+    expect(logged.filter((l) => l.msg === 'call records lost')).toMatchObject([
+      { records: 1, err: { message: 'SQLite refused 1 call records: poison is refused' } },
+    ]);
+  });
+
+  it('drops records past what the writer may hold while writes fail, logging the losses once a second and at close', async () => {
+    const db = await fileStore(2);
+    db.block();
+    const lines: string[] = [];
+    const r = make({ logger: createLineLogger('error', (l) => lines.push(l)), batchMs: 1 });
+    const calls = [];
+    for (let i = 0; i < 5; i++) {
+      const h = r.begin(START);
+      calls.push(h);
+      void r.end(h, { status: 'completed', content: [] });
+      await until(() => r.stats.pending === 0 || store.callWriter!.backlog > 0, 'the batch handed over');
+      await sleep(5);
+    }
+    await until(() => r.stats.lost === 3, 'three records lost');
+    expect(store.callWriter!.backlog).toBe(2);
+    db.unblock();
+    await until(() => r.stats.written === 2, 'the two held records written');
+    await r.close();
+    expect(calls.map((c) => db.onDisk(c.uuid).length)).toEqual([1, 1, 0, 0, 0]);
+    const lost = lines
+      .map((l) => JSON.parse(l) as { msg: string; records?: number })
+      .filter((l) => l.msg === 'call records lost');
+    // The first loss at once, the two after it (within the second) at close.
+    expect(lost.map((l) => l.records)).toEqual([1, 2]);
   });
 });

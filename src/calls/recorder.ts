@@ -85,6 +85,8 @@ export interface RecorderStats {
   failedWrites: number;
   pending: number;
   offloaded: number;
+  /** Records the store refused for good, or that could not be kept while it failed. */
+  lost: number;
 }
 
 /** What `end()` returns when the answer does not wait for its record: compare by identity to skip a turn. */
@@ -105,7 +107,10 @@ export class CallRecorder {
   private retryDelay: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  readonly stats: RecorderStats = { written: 0, failedWrites: 0, pending: 0, offloaded: 0 };
+  readonly stats: RecorderStats = { written: 0, failedWrites: 0, pending: 0, offloaded: 0, lost: 0 };
+  /** When lost records were last logged, and how many were lost since (a long outage is logged once a second). */
+  private lostLoggedAt = -Infinity;
+  private lostSinceLog = 0;
 
   constructor(private readonly opts: RecorderOptions) {
     this.retryDelay = opts.retryMs ?? 100;
@@ -227,6 +232,10 @@ export class CallRecorder {
         'call records are held by the store writer after failed writes; it tries once more as the store closes',
       );
     }
+    if (this.lostSinceLog > 0) {
+      this.opts.logger.error({ records: this.lostSinceLog }, 'call records lost');
+      this.lostSinceLog = 0;
+    }
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -331,20 +340,36 @@ export class CallRecorder {
       for (const w of waiters) w();
       if (this.inFlight === 0) for (const w of this.drained.splice(0)) w();
     };
+    let refused = 0;
     return {
       written: () => {
-        this.stats.written += n;
+        this.stats.written += n - refused;
         // Also after a failure settled the batch: its records have left the writer's backlog now.
         this.stats.pending = this.queue.size + writer.backlog;
         settle();
       },
+      refused: (err, records) => {
+        refused += records;
+        this.lose(err, records);
+      },
       failed: (err, retrying) => {
         this.stats.failedWrites++;
         if (retrying) this.opts.logger.error({ err, records: n }, 'call records not written; will retry');
-        else this.opts.logger.error({ err, records: n }, 'call records lost: the store writer stopped');
+        else this.lose(err, n);
         settle();
       },
     };
+  }
+
+  /** Counts lost records and logs them, at most once a second while they keep being lost. */
+  private lose(err: Error, records: number): void {
+    this.stats.lost += records;
+    this.lostSinceLog += records;
+    const now = performance.now();
+    if (now - this.lostLoggedAt < 1000) return;
+    this.opts.logger.error({ err, records: this.lostSinceLog }, 'call records lost');
+    this.lostLoggedAt = now;
+    this.lostSinceLog = 0;
   }
 
   /** A batch not written (a store or blob write failed) goes back in the queue (what no newer version replaced), to be retried. */

@@ -84,6 +84,8 @@ export type StoreConfig =
       readonly path: string;
       /** The call-record writer thread runs in the idle scheduling class while its backlog is small. */
       readonly writerIdle: boolean;
+      /** Call records the writer may hold while writes fail before it refuses more (as lost). */
+      readonly writerMaxBacklog: number;
     }
   | {
       readonly kind: 'dynamodb';
@@ -262,6 +264,12 @@ function storeConfig(env: Env, dataDir: string): StoreConfig {
       kind,
       path: resolve(dataDir, nonEmpty(env['MCPD_SQLITE_FILE']) ?? 'mcpd.db'),
       writerIdle: bool('MCPD_RECORD_WRITER_IDLE', env['MCPD_RECORD_WRITER_IDLE'] ?? 'false'),
+      writerMaxBacklog: int(
+        'MCPD_RECORD_MAX_BACKLOG',
+        env['MCPD_RECORD_MAX_BACKLOG'] ?? '100000',
+        1000,
+        10_000_000,
+      ),
     });
   }
   if (kind === 'dynamodb') {

@@ -129,6 +129,13 @@ export function createMetrics(src: MetricSources): Registry {
     );
     pulled(
       registry,
+      'mcpd_call_records_lost_total',
+      'Call records dropped: refused by the store for good, or over what its writer may hold while writes fail',
+      [],
+      () => [[{}, rec.stats.lost]],
+    );
+    pulled(
+      registry,
       'mcpd_call_records_offloaded_total',
       'Call contents stored in the blob store',
       [],

@@ -126,11 +126,16 @@ export interface Table<T extends Audit> {
 
 /** What a store's call writer tells about a batch handed over to it. */
 export interface HandOverEvents {
-  /** The batch is written (after failed attempts too). */
+  /** The batch is written (after failed attempts too), but for records `refused` told about. */
   written(): void;
   /**
-   * A write of the batch failed. With `retrying`, the writer keeps it and tries again, first in line; without, the
-   * writer stopped and its records are lost.
+   * Records of the batch the store refuses whatever happens (a constraint), told before `written`: they were
+   * dropped, so that they do not keep the records behind them from being written.
+   */
+  refused(err: Error, records: number): void;
+  /**
+   * A write of the batch failed. With `retrying`, the writer keeps it and tries again, first in line; without, its
+   * records are lost (the writer stopped, or holds as many records as it may while writes fail).
    */
   failed(err: Error, retrying: boolean): void;
 }
@@ -166,7 +171,12 @@ export interface Store {
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
-    readonly code: 'MCPD_STORE_UNAVAILABLE' | 'MCPD_STORE_INVALID_CURSOR' | 'MCPD_STORE_CONFLICT',
+    readonly code:
+      | 'MCPD_STORE_UNAVAILABLE'
+      | 'MCPD_STORE_INVALID_CURSOR'
+      | 'MCPD_STORE_CONFLICT'
+      | 'MCPD_STORE_REFUSED'
+      | 'MCPD_STORE_BACKLOG_FULL',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -5,7 +5,10 @@ import type { Store } from './index.js';
 export async function openStore(config: StoreConfig, initialize: boolean): Promise<Store> {
   if (config.kind === 'sqlite') {
     const { createSqliteStore } = await import('./sqlite.js');
-    return createSqliteStore({ path: config.path, writer: { idle: config.writerIdle } });
+    return createSqliteStore({
+      path: config.path,
+      writer: { idle: config.writerIdle, maxBacklog: config.writerMaxBacklog },
+    });
   }
   const { createDynamoStore } = await import('./dynamodb.js');
   const store = createDynamoStore({

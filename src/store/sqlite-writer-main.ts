@@ -54,7 +54,7 @@ export function writerMain(): void {
   // endpoint it touches in each index) is shared by more records. One that fails stays first in line and is tried
   // again after a growing delay; later ones wait behind it, so an older version of a record can never overwrite a
   // newer one.
-  type Batch = { id: number; rows: (string | null)[] };
+  type Batch = { id: number; rows: (string | null)[]; dropped?: number; reason?: string | undefined };
   /** Rows per transaction, at most (a long backlog is written in several). */
   const MAX_ROWS = 4096 * 8;
   const line: Batch[] = [];
@@ -64,26 +64,91 @@ export function writerMain(): void {
   let delay = data.retryMs;
   /** The last write failed: every batch in line hears it, and so does each one that joins the line until one works. */
   let failure: string | undefined;
+  /** Failed attempts in a row. */
+  let failures = 0;
+  const messageOf = (err: unknown) => String((err as Error)?.message ?? err);
+  // Rows come ready, one after the other in a flat list (sqlite-writer.ts): partition, sort key, JSON body,
+  // timestamps, indexed columns.
+  const put = (r: (string | null)[], i: number) =>
+    insert.run(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]);
+  const rollback = () => {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // no transaction was open
+    }
+  };
   const write = (batches: Batch[]) => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      // Rows come ready, one after the other in a flat list (sqlite-writer.ts): partition, sort key, JSON body,
-      // timestamps, indexed columns.
-      for (const b of batches) {
-        const r = b.rows;
-        for (let i = 0; i < r.length; i += 8)
-          insert.run(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]);
-      }
+      for (const b of batches) for (let i = 0; i < b.rows.length; i += 8) put(b.rows, i);
       db.exec('COMMIT');
     } catch (err) {
-      try {
-        db.exec('ROLLBACK');
-      } catch {
-        // no transaction was open
-      }
+      rollback();
       throw err;
     }
   };
+  /**
+   * After a group failed twice: writes its rows one by one, to tell a store that is down (every row fails) from rows
+   * SQLite refuses whatever happens (a constraint: only some fail). A row that fails while a later one is written is
+   * refused for good: it is dropped, and its batch says so, instead of blocking the line forever. Rows after the last
+   * one written stay first in line, as the store may have failed from there on (a full disk). Returns whether the line
+   * moved.
+   */
+  const probe = (n: number): boolean => {
+    const group = line.slice(0, n);
+    const ok: boolean[] = [];
+    let last = -1;
+    let reason: string | undefined;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      for (const b of group) {
+        for (let i = 0; i < b.rows.length; i += 8) {
+          db.exec('SAVEPOINT row');
+          try {
+            put(b.rows, i);
+            last = ok.length;
+            ok.push(true);
+          } catch (err) {
+            db.exec('ROLLBACK TO row');
+            reason ??= messageOf(err);
+            ok.push(false);
+          }
+          db.exec('RELEASE row');
+        }
+      }
+      if (last === -1) {
+        rollback();
+        return false;
+      }
+      db.exec('COMMIT');
+    } catch {
+      rollback();
+      return false;
+    }
+    // Rows up to the last one written are settled (written or dropped); the first batch with rows after it keeps them.
+    let k = 0;
+    let done = 0;
+    for (const b of group) {
+      const kept: (string | null)[] = [];
+      for (let i = 0; i < b.rows.length; i += 8, k++) {
+        if (k > last) kept.push(...b.rows.slice(i, i + 8));
+        else if (!ok[k]) {
+          b.dropped = (b.dropped ?? 0) + 1;
+          b.reason = reason;
+        }
+      }
+      if (kept.length > 0) {
+        b.rows = kept;
+        break;
+      }
+      done++;
+    }
+    for (const b of line.splice(0, done)) parentPort!.postMessage(settledMessage(b));
+    return true;
+  };
+  const settledMessage = (b: Batch) =>
+    b.dropped ? { id: b.id, ok: true, dropped: b.dropped, message: b.reason } : { id: b.id, ok: true };
   /** Writes what is in line; false when a write failed (its batches stay first in line). */
   const drain = (): boolean => {
     while (line.length > 0) {
@@ -94,13 +159,19 @@ export function writerMain(): void {
       try {
         write(group);
       } catch (err) {
-        failure = String((err as Error)?.message ?? err);
+        failure = messageOf(err);
+        if (++failures >= 2 && probe(n)) {
+          failure = undefined;
+          failures = 0;
+          continue;
+        }
         for (const b of line) parentPort!.postMessage({ id: b.id, ok: false, message: failure });
         return false;
       }
       failure = undefined;
+      failures = 0;
       line.splice(0, n);
-      for (const b of group) parentPort!.postMessage({ id: b.id, ok: true });
+      for (const b of group) parentPort!.postMessage(settledMessage(b));
     }
     return true;
   };

@@ -24,16 +24,12 @@ async function database() {
   db.exec(`CREATE TABLE block (x);
     CREATE TRIGGER block_insert BEFORE INSERT ON calls WHEN EXISTS (SELECT 1 FROM block)
       BEGIN SELECT RAISE(ABORT, 'writes are blocked'); END;
-    CREATE TABLE block_running (x);
-    CREATE TRIGGER block_running_insert BEFORE INSERT ON calls
-      WHEN NEW.status = 'in_process' AND EXISTS (SELECT 1 FROM block_running)
-      BEGIN SELECT RAISE(ABORT, 'in_process rows are blocked'); END;`);
+    CREATE TRIGGER refuse_poison BEFORE INSERT ON calls WHEN NEW.name = 'poison'
+      BEGIN SELECT RAISE(ABORT, 'poison is refused'); END;`);
   return {
     path,
     block: () => db.exec('INSERT INTO block VALUES (1)'),
-    unblock: () => db.exec('DELETE FROM block; DELETE FROM block_running'),
-    /** Only `in_process` rows fail: a later batch would be written if it did not wait behind the failed one. */
-    blockRunning: () => db.exec('INSERT INTO block_running VALUES (1)'),
+    unblock: () => db.exec('DELETE FROM block'),
     rows: (uuid: string) =>
       db.prepare('SELECT status FROM calls WHERE sort_key = ?').all(uuid) as { status: string }[],
     close: () => db.close(),
@@ -63,6 +59,7 @@ function listener() {
   const heard: string[] = [];
   const events: HandOverEvents = {
     written: () => heard.push('written'),
+    refused: (err, records) => heard.push(`refused ${records}: ${err.message}`),
     failed: (err, retrying) => heard.push(`failed${retrying ? ' (retrying)' : ''}: ${err.message}`),
   };
   return { heard, events };
@@ -81,16 +78,14 @@ describe('SQLite call writer thread', () => {
     const db = await database();
     const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 20, idle: false });
     try {
-      db.blockRunning();
+      db.block();
       const first = listener();
       const second = listener();
       writer.handOver([record('c1', 'in_process', '2026-11-24T10:00:00.000Z')], first.events);
       await until(() => first.heard.length === 1, 'the failed write');
-      expect(first.heard[0]).toBe(
-        'failed (retrying): SQLite write to calls failed: in_process rows are blocked',
-      );
+      expect(first.heard[0]).toBe('failed (retrying): SQLite write to calls failed: writes are blocked');
       // Handed over while writes fail: it hears so at once (an answer waiting for it goes on), and waits behind
-      // the first batch although it alone could be written.
+      // the first batch.
       writer.handOver([record('c1', 'completed', '2026-11-24T10:00:01.000Z')], second.events);
       await until(() => second.heard.length === 1, 'the second batch told of the failure');
       await new Promise((r) => setTimeout(r, 100)); // several retries, each reported once only
@@ -108,6 +103,85 @@ describe('SQLite call writer thread', () => {
       expect(db.rows('c1')).toEqual([{ status: 'completed' }]);
       expect(writer.backlog).toBe(0);
       expect(writer.pending('ep', 'c1')).toBeUndefined();
+    } finally {
+      expect(await writer.close()).toBe(0);
+      db.close();
+    }
+  });
+
+  it('drops only the rows SQLite refuses whatever happens, and writes those around them in order', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 20, idle: false });
+    try {
+      const poison = (uuid: string) => ({ ...record(uuid, 'completed', 'a'), name: 'poison' });
+      const first = listener();
+      const second = listener();
+      const third = listener();
+      // A refused row alone in its batch, then a batch with one between two good ones.
+      writer.handOver([poison('p1')], first.events);
+      writer.handOver(
+        [record('g1', 'in_process', 'a'), poison('p2'), record('g1', 'completed', 'b')],
+        second.events,
+      );
+      await until(() => second.heard.includes('written'), 'the batches around the refused rows');
+      expect(first.heard).toEqual([
+        'failed (retrying): SQLite write to calls failed: poison is refused',
+        'refused 1: SQLite refused 1 call records: poison is refused',
+        'written',
+      ]);
+      expect(second.heard.slice(-2)).toEqual([
+        'refused 1: SQLite refused 1 call records: poison is refused',
+        'written',
+      ]);
+      expect(db.rows('p1')).toEqual([]);
+      expect(db.rows('p2')).toEqual([]);
+      expect(db.rows('g1')).toEqual([{ status: 'completed' }]);
+      expect(writer.backlog).toBe(0);
+      // A refused row last in line waits (the store may be failing from there on) until a row after it is written.
+      writer.handOver([poison('p3')], third.events);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(third.heard).toEqual(['failed (retrying): SQLite write to calls failed: poison is refused']);
+      expect(writer.backlog).toBe(1);
+      const fourth = listener();
+      writer.handOver([record('g2', 'completed', 'a')], fourth.events);
+      await until(() => fourth.heard.includes('written'), 'the batch behind it');
+      expect(third.heard.slice(-2)).toEqual([
+        'refused 1: SQLite refused 1 call records: poison is refused',
+        'written',
+      ]);
+      expect(db.rows('g2')).toEqual([{ status: 'completed' }]);
+      // putMany rejects at the first failure; the writer goes on, and writes the record beside the refused one.
+      await expect(writer.putMany([poison('p4'), record('g3', 'completed', 'a')])).rejects.toThrow(
+        /poison is refused/,
+      );
+      await until(() => db.rows('g3').length === 1, 'the record beside the refused one');
+      expect(db.rows('p4')).toEqual([]);
+    } finally {
+      expect(await writer.close()).toBe(0);
+      db.close();
+    }
+  });
+
+  it('refuses records, as lost, while it holds as many as it may', async () => {
+    const db = await database();
+    const writer = new SqliteCallWriter({ path: db.path, driver, retryMs: 20, idle: false, maxBacklog: 3 });
+    try {
+      db.block();
+      const held = listener();
+      const over = listener();
+      writer.handOver([record('h1', 'completed', 'a'), record('h2', 'completed', 'a')], held.events);
+      writer.handOver([record('h3', 'completed', 'a'), record('h4', 'completed', 'a')], over.events);
+      expect(over.heard).toEqual([
+        'failed: The SQLite writer holds 2 call records it could not write yet (at most 3)',
+      ]);
+      expect(writer.backlog).toBe(2);
+      db.unblock();
+      await until(() => held.heard.includes('written'), 'the held batch');
+      expect(db.rows('h1')).toEqual([{ status: 'completed' }]);
+      expect(db.rows('h3')).toEqual([]);
+      // Room again: records are taken.
+      await writer.putMany([record('h5', 'completed', 'a')]);
+      expect(db.rows('h5')).toEqual([{ status: 'completed' }]);
     } finally {
       expect(await writer.close()).toBe(0);
       db.close();

@@ -30,6 +30,11 @@ export interface CallWriterOptions {
   readonly raiseAt?: number;
   /** Backlog (rows) under which it goes back to the idle class. */
   readonly lowerAt?: number;
+  /**
+   * Records it may hold (while writes fail) before it refuses more, as lost: memory stays bounded through a long
+   * outage (a full disk), at the price of the newest records. Default 100,000 (about 100 MB held twice over).
+   */
+  readonly maxBacklog?: number;
 }
 
 /**
@@ -76,14 +81,14 @@ export class SqliteCallWriter implements CallHandOver {
       'message',
       (
         m:
-          | { id: number; ok: boolean; message?: string }
+          | { id: number; ok: boolean; message?: string; dropped?: number }
           | { t: 'tid'; tid: number }
           | { t: 'closed'; unwritten: number },
       ) => {
         if ('t' in m) {
           if (m.t === 'tid') this.started(m.tid);
           else this.onClosed?.(m.unwritten);
-        } else if (m.ok) this.written(m.id);
+        } else if (m.ok) this.written(m.id, m.dropped ?? 0, m.message ?? '');
         else this.failed(m.id, m.message ?? '');
       },
     );
@@ -116,6 +121,17 @@ export class SqliteCallWriter implements CallHandOver {
       events?.failed(this.failure, false);
       return;
     }
+    const max = this.opts.maxBacklog ?? 100_000;
+    if (this.held + records.length > max) {
+      events?.failed(
+        new StoreError(
+          'MCPD_STORE_BACKLOG_FULL',
+          `The SQLite writer holds ${this.held} call records it could not write yet (at most ${max})`,
+        ),
+        false,
+      );
+      return;
+    }
     // Rows ready to insert, their bodies already JSON: a list of strings crosses to the writer thread for a
     // fraction of what the structured clone of the records costs, and the writer has no encoding left to do.
     const rows: Rows = [];
@@ -135,7 +151,11 @@ export class SqliteCallWriter implements CallHandOver {
   putMany(records: readonly FunctionCallRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) =>
-      this.handOver(records, { written: resolve, failed: (err) => reject(err) }),
+      this.handOver(records, {
+        written: resolve,
+        refused: (err) => reject(err),
+        failed: (err) => reject(err),
+      }),
     );
   }
 
@@ -213,12 +233,18 @@ export class SqliteCallWriter implements CallHandOver {
       });
   }
 
-  private written(id: number): void {
+  private written(id: number, dropped: number, reason: string): void {
     const b = this.batches.get(id);
     if (!b) return;
     this.batches.delete(id);
     this.held -= b.rows.length / ROW;
     if (this.batches.size === 0) this.worker.unref();
+    if (dropped > 0) {
+      b.events?.refused(
+        new StoreError('MCPD_STORE_REFUSED', `SQLite refused ${dropped} call records: ${reason}`),
+        dropped,
+      );
+    }
     b.events?.written();
     this.wake();
     if (this.cls === 'normal' && this.held < (this.opts.lowerAt ?? 2_000)) this.move('idle');

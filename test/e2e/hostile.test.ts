@@ -102,6 +102,8 @@ describe('hostile tool code in workers', () => {
     expect(value('mcpd_calls_total{kind="tool",outcome="ok"}')).toBeGreaterThanOrEqual(8);
     expect(value('mcpd_worker_threads_started_total')).toBeGreaterThan(value('mcpd_worker_crashes_total'));
     expect(value('mcpd_call_records_written_total')).toBeGreaterThan(0);
+    // Every record of these calls, the hostile ones' too, was kept.
+    expect(value('mcpd_call_records_lost_total')).toBe(0);
     expect(text).toMatch(/^mcpd_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
     expect(text).toMatch(/^mcpd_process_cpu_seconds_total /m);
     expect(text).not.toMatch(/bystander|hog|stubborn/);

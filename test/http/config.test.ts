@@ -137,6 +137,16 @@ describe('loadConfig', () => {
     expect(configError(() => idle('sometimes')).message).toMatch(/^MCPD_RECORD_WRITER_IDLE must be/);
   });
 
+  it('bounds what the SQLite call writer holds while writes fail with MCPD_RECORD_MAX_BACKLOG', () => {
+    const max = (v?: string) => {
+      const store = loadConfig('serve', {}, { AUTH_PROVIDER: 'none', MCPD_RECORD_MAX_BACKLOG: v }).store;
+      return store.kind === 'sqlite' ? store.writerMaxBacklog : undefined;
+    };
+    expect(max()).toBe(100_000);
+    expect(max('5000')).toBe(5000);
+    expect(configError(() => max('10')).message).toMatch(/^MCPD_RECORD_MAX_BACKLOG/);
+  });
+
   it('refuses out-of-range tunables', () => {
     expect(configError(() => loadConfig('serve', {}, { MCPD_BODY_LIMIT: '10' })).message).toMatch(
       /MCPD_BODY_LIMIT/,
