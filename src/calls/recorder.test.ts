@@ -77,6 +77,15 @@ describe('call ids', () => {
     expect(c).not.toBe(b);
     expect(callId(1_700_000_000_000).slice(0, 15)).toBe(a.slice(0, 15));
     expect(a.slice(0, 13)).toBe('018bcfe5-6800');
+    expect(callId(0x123456789abc).slice(0, 15)).toBe('12345678-9abc-7');
+  });
+
+  it('never repeat, and spread their random bits over every digit and variant', () => {
+    const ids = Array.from({ length: 20_000 }, () => callId(1_700_000_000_000));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^018bcfe5-6800-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids.map((id) => id[19])).size).toBe(4);
+    for (const at of [15, 17, 20, 22, 24, 35]) expect(new Set(ids.map((id) => id[at])).size).toBe(16);
   });
 });
 

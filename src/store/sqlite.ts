@@ -23,6 +23,7 @@ import {
   StoreError,
   type Table,
 } from './index.js';
+import { bodyPaths, callRecordOf } from './call-body.js';
 import { type Database, type DriverName, openDatabase, type SqlValue } from './sqlite-driver.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import { type CallWriterOptions, SqliteCallWriter } from './sqlite-writer.js';
@@ -96,10 +97,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
       const r = db
         .prepare(
           `UPDATE calls SET status = 'failed', updated_at = ?,
-             body = json_set(body, '$.status', 'failed', '$.notes', ?)
-           WHERE status = 'in_process' AND status <> 'completed' AND json_extract(body, '$.instance_id') = ?`,
+             body = CASE WHEN json_type(body) = 'array' THEN json_set(body, ?, 'failed', ?, ?)
+               ELSE json_set(body, '$.status', 'failed', '$.notes', ?) END
+           WHERE status = 'in_process' AND status <> 'completed'
+             AND json_extract(body, CASE WHEN json_type(body) = 'array' THEN ? ELSE '$.instance_id' END) = ?`,
         )
-        .run(now, note, instanceId);
+        .run(
+          now,
+          bodyPaths('status').array,
+          bodyPaths('notes').array,
+          note,
+          note,
+          bodyPaths('instance_id').array,
+          instanceId,
+        );
       return Number(r.changes);
     },
     init: () => Promise.resolve(),
@@ -118,7 +129,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & { readon
 
 function migrate(db: Database): void {
   const version = () => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
-  if (version() >= (MIGRATIONS.at(-1)?.version ?? 0)) return;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (version() > latest) {
+    // Written by a newer mcpd, in a format this one may not read (or would damage).
+    throw new StoreError(
+      'MCPD_STORE_UNAVAILABLE',
+      `The SQLite file is at schema version ${version()}, newer than this mcpd knows (${latest}): run a newer mcpd`,
+    );
+  }
+  if (version() === latest) return;
   for (const m of MIGRATIONS) {
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -162,8 +181,13 @@ function sqliteTable<T extends Audit & { partition_key: string }>(db: Database, 
     return s;
   };
   const where = (partition: string, filter: ListFilter | undefined) => whereClause(name, partition, filter);
+  // Call records the writer thread wrote have array bodies (call-body.ts).
+  const parse =
+    name === 'calls'
+      ? (body: string) => callRecordOf(JSON.parse(body)) as unknown as T
+      : (body: string) => JSON.parse(body) as T;
   const row = (r: Record<string, unknown>): T =>
-    Object.assign(JSON.parse(r['body'] as string) as T, {
+    Object.assign(parse(r['body'] as string), {
       created_at: r['created_at'] as string,
       updated_at: r['updated_at'] as string,
     });
