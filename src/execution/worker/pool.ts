@@ -53,7 +53,9 @@ interface Running {
   thrown?: Error;
   /** The call's outcome decided by the daemon (a timeout), whatever the worker answers. */
   forced?: Error;
-  timer?: NodeJS.Timeout;
+  /** Its time limit, and when it runs out (`performance.now()`; Infinity once acted on). */
+  readonly timeoutMs: number;
+  deadline: number;
   grace?: NodeJS.Timeout;
   onAbort?: () => void;
 }
@@ -103,7 +105,16 @@ export class EndpointWorkers {
   private readonly queue: (() => void)[] = [];
   private active = 0;
   private nextId = 0;
+  /** Stops idle workers; armed when the last call ends (not disarmed by a new one: it checks when it fires). */
   private idleTimer: NodeJS.Timeout | undefined;
+  private idleSince = 0;
+  /**
+   * One timer for every call's time limit, set for the earliest deadline: a timer per call (made and cleared on every
+   * call) cost the event loop more than the rest of a call's bookkeeping. It is moved only for a call whose limit
+   * ends sooner than the one it waits for (a function with a shorter limit).
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
   /** callHead's cache: per settings object, per file, class and function. */
   private readonly heads = new WeakMap<object, Map<string, string>>();
 
@@ -152,23 +163,22 @@ export class EndpointWorkers {
   /** Stops every worker; calls still running fail. */
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.deadlineTimer);
     await Promise.all([...this.threads].map((t) => this.kill(t, 'the daemon is shutting down')));
   }
 
   private start(call: WorkerCall, ctx: ToolContext): Promise<unknown> {
     this.active++;
-    clearTimeout(this.idleTimer);
     const thread = this.pick();
     const id = ++this.nextId;
     thread.load++;
     return new Promise<unknown>((resolve, reject) => {
-      const r: Running = { ctx, resolve, reject, thread };
-      this.running.set(id, r);
       const timeoutMs = call.timeoutMs ?? this.limits.timeoutMs;
-      r.timer = setTimeout(
-        () => this.abort(id, `The call took longer than ${timeoutMs} ms`, true),
-        timeoutMs,
-      );
+      const deadline = performance.now() + timeoutMs;
+      const r: Running = { ctx, resolve, reject, thread, timeoutMs, deadline };
+      this.running.set(id, r);
+      if (deadline < this.armedFor) this.armDeadline(deadline);
+      else if (this.running.size === 1) this.deadlineTimer?.ref();
       r.onAbort = () => this.abort(id, 'The request was cancelled', false);
       const cancellable = ctx as Partial<Cancellable>;
       if (cancellable.onCancel) cancellable.onCancel(r.onAbort);
@@ -328,6 +338,29 @@ export class EndpointWorkers {
     }
   }
 
+  private armDeadline(at: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.armedFor = at;
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, Math.ceil(at - performance.now())));
+    // It keeps the process alive while calls run (the workers do not), and only then.
+    if (this.running.size === 0) this.deadlineTimer.unref();
+  }
+
+  /** Aborts the calls whose time is up, and waits for the next deadline. */
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, r] of this.running) {
+      if (r.deadline <= now) {
+        r.deadline = Infinity;
+        this.abort(id, `The call took longer than ${r.timeoutMs} ms`, true);
+      } else if (r.deadline < next) next = r.deadline;
+    }
+    if (next !== Infinity) this.armDeadline(next);
+  }
+
   /** Aborts a call; when it does not stop within the grace period, its worker is terminated. */
   private abort(id: number, reason: string, timedOut: boolean): void {
     const r = this.running.get(id);
@@ -368,7 +401,7 @@ export class EndpointWorkers {
     const r = this.running.get(id);
     if (!r) return;
     this.running.delete(id);
-    clearTimeout(r.timer);
+    if (this.running.size === 0) this.deadlineTimer?.unref();
     clearTimeout(r.grace);
     if (r.onAbort) {
       const cancellable = r.ctx as Partial<Cancellable>;
@@ -385,10 +418,19 @@ export class EndpointWorkers {
   }
 
   private scheduleIdle(): void {
-    clearTimeout(this.idleTimer);
+    this.idleSince = performance.now();
+    if (!this.idleTimer) this.armIdle(this.limits.idleMs);
+  }
+
+  /** Stops the workers once no call ran for `idleMs`; a call since then moves the check on. */
+  private armIdle(ms: number): void {
     this.idleTimer = setTimeout(() => {
-      if (this.active === 0) for (const t of [...this.threads]) void this.kill(t, 'idle');
-    }, this.limits.idleMs);
+      this.idleTimer = undefined;
+      if (this.active > 0) return; // the call's end arms it again
+      const idle = performance.now() - this.idleSince;
+      if (idle >= this.limits.idleMs) for (const t of [...this.threads]) void this.kill(t, 'idle');
+      else this.armIdle(this.limits.idleMs - idle);
+    }, Math.max(1, Math.ceil(ms)));
     this.idleTimer.unref();
   }
 }

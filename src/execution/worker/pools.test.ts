@@ -10,7 +10,14 @@ const dir = mkdtempSync(join(tmpdir(), 'mcpd-pools-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(
   join(dir, 'm.mjs'),
-  'export async function wait({ ms }) { await new Promise((r) => setTimeout(r, ms)); return "done"; }',
+  `export async function wait({ ms }) { await new Promise((r) => setTimeout(r, ms)); return "done"; }
+  export async function waitAbortable({ ms }, ctx) {
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(resolve, ms);
+      ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))));
+    });
+    return "done";
+  }`,
 );
 
 const limits = {
@@ -57,6 +64,51 @@ describe('WorkerPools', () => {
     await Promise.all([pool.run(call, ctx()), pool.run(call, ctx()), pool.run(call, ctx())]);
     expect(pool.size).toBe(2);
     await pools.close();
+  });
+
+  it('holds each call to its own time limit, a shorter one while a longer one runs too', async () => {
+    const pools = new WorkerPools({ ...limits, timeoutMs: 2_000 }, silentLogger);
+    const pool = pools.for('ep', 'worker');
+    const abortable = { ...call, fn: 'waitAbortable' };
+    try {
+      const long = pool.run({ ...abortable, args: { ms: 500 } }, ctx());
+      // Begun after the long one, with a limit that ends first: it is stopped first.
+      const short = pool.run({ ...abortable, args: { ms: 5_000 }, timeoutMs: 100 }, ctx());
+      const first = await Promise.race([
+        short.then(
+          () => 'short done',
+          (err: Error) => `short: ${err.message}`,
+        ),
+        long.then(() => 'long done'),
+      ]);
+      expect(first).toBe('short: The call took longer than 100 ms');
+      expect(await long).toBe('done');
+      // The default limit applies to calls begun later.
+      await expect(pool.run({ ...abortable, args: { ms: 5_000 } }, ctx())).rejects.toThrow(
+        'The call took longer than 2000 ms',
+      );
+      expect(pools.counters.timeouts).toBe(2);
+    } finally {
+      await pools.close();
+    }
+  });
+
+  it('stops its workers once no call ran for idleMs, counting from the last call', async () => {
+    const pools = new WorkerPools({ ...limits, idleMs: 300 }, silentLogger);
+    const pool = pools.for('ep', 'worker');
+    try {
+      const quick = { ...call, args: { ms: 1 } };
+      await pool.run(quick, ctx());
+      await new Promise((r) => setTimeout(r, 200));
+      await pool.run(quick, ctx()); // 200 ms in: the first check finds it idle for less than 300 ms
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pool.size).toBe(1);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(pool.size).toBe(0);
+      expect(pools.counters.ended).toBe(1);
+    } finally {
+      await pools.close();
+    }
   });
 
   it('refuses the process level where no sandbox is configured', () => {
