@@ -17,7 +17,9 @@ writeFileSync(
       ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))));
     });
     return "done";
-  }`,
+  }
+  export function quick() { return "quick"; }
+  export function spin({ ms }) { const end = Date.now() + ms; while (Date.now() < end); return "spun"; }`,
 );
 
 const limits = {
@@ -56,7 +58,8 @@ describe('WorkerPools', () => {
   });
 
   it('starts a second thread only when the first is busy', async () => {
-    const pools = new WorkerPools(limits, silentLogger);
+    // Calls count as slow here, whatever this machine's speed: they are spread over threads.
+    const pools = new WorkerPools({ ...limits, groupBelowMs: 0 }, silentLogger);
     const pool = pools.for('ep', 'worker');
     const quick = { ...call, args: { ms: 1 } };
     for (let i = 0; i < 3; i++) expect(await pool.run(quick, ctx())).toBe('done');
@@ -106,6 +109,30 @@ describe('WorkerPools', () => {
       await new Promise((r) => setTimeout(r, 250));
       expect(pool.size).toBe(0);
       expect(pools.counters.ended).toBe(1);
+    } finally {
+      await pools.close();
+    }
+  });
+
+  it('sends quick calls of one turn to one thread, and goes around a thread stuck in a long call', async () => {
+    // What counts as quick is raised here, so that a slow test machine does not make these calls slow ones.
+    const pools = new WorkerPools({ ...limits, groupBelowMs: 60_000 }, silentLogger);
+    const pool = pools.for('ep', 'worker');
+    try {
+      const quick = { ...call, fn: 'quick', args: {} };
+      // The first call (the thread's start and import) is not counted; the second sets the average.
+      for (let i = 0; i < 2; i++) expect(await pool.run(quick, ctx())).toBe('quick');
+      // Quick on average: ten calls at once share one thread (one wake-up), where a second was free to start.
+      const ten = await Promise.all(Array.from({ length: 10 }, () => pool.run(quick, ctx())));
+      expect(ten).toEqual(Array(10).fill('quick'));
+      expect(pool.size).toBe(1);
+      // A call that holds its thread: once the thread has not answered for a while, calls go to a second one.
+      const stuck = pool.run({ ...call, fn: 'spin', args: { ms: 1_500 } }, ctx());
+      await new Promise((r) => setTimeout(r, 50));
+      const around = await Promise.race([pool.run(quick, ctx()), stuck]);
+      expect(around).toBe('quick');
+      expect(pool.size).toBe(2);
+      expect(await stuck).toBe('spun');
     } finally {
       await pools.close();
     }
