@@ -17,7 +17,7 @@ import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallHandOver, FunctionCallRecord, HandOverEvents, Store } from '../store/index.js';
 import { readContent, writeContent } from './content-store.js';
-import { isoNow } from './iso-now.js';
+import { isoAt, isoNow, wallMs } from './iso-now.js';
 import { mayExceed } from './json-size.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
 
@@ -49,7 +49,13 @@ export interface CallHandle {
   readonly t0: number;
 }
 
-type Running = CallHandle & RunningCall;
+/** A record waiting in the queue, once however many versions of it were made meanwhile (`queued`). */
+interface Entry {
+  readonly record: FunctionCallRecord;
+  queued: boolean;
+}
+
+type Running = CallHandle & RunningCall & Entry;
 
 export interface RecorderOptions {
   readonly store: Store;
@@ -83,7 +89,8 @@ export interface RecorderOptions {
 export interface RecorderStats {
   written: number;
   failedWrites: number;
-  pending: number;
+  /** Records waiting to be written: queued here, or held by the store's writer. */
+  readonly pending: number;
   offloaded: number;
   /** Records the store refused for good, or that could not be kept while it failed. */
   lost: number;
@@ -95,7 +102,8 @@ export const RECORDED_BEHIND: Promise<void> = Promise.resolve();
 export const INTERRUPTED_NOTE = 'interrupted: the daemon stopped before the call finished';
 
 export class CallRecorder {
-  private queue = new Map<string, FunctionCallRecord>();
+  /** Records whose newest version is not written yet, each once: a list, not a map keyed by id, whose every new key is hashed. */
+  private queue: Entry[] = [];
   private waiters: (() => void)[] = [];
   private readonly running = new RunningCalls<Running>();
   private beginTimer: NodeJS.Timeout | undefined;
@@ -107,19 +115,30 @@ export class CallRecorder {
   private retryDelay: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  readonly stats: RecorderStats = { written: 0, failedWrites: 0, pending: 0, offloaded: 0, lost: 0 };
+  readonly stats: RecorderStats;
   /** When lost records were last logged, and how many were lost since (a long outage is logged once a second). */
   private lostLoggedAt = -Infinity;
   private lostSinceLog = 0;
 
   constructor(private readonly opts: RecorderOptions) {
     this.retryDelay = opts.retryMs ?? 100;
+    const queue = () => this.queue.length;
+    this.stats = {
+      written: 0,
+      failedWrites: 0,
+      offloaded: 0,
+      lost: 0,
+      // Counted when read (metrics), not on every call.
+      get pending() {
+        return queue() + (opts.store.callWriter?.backlog ?? 0);
+      },
+    };
   }
 
   /** A call's record: the newest version, whether or not it is written yet. */
   async get(partition: string, uuid: string): Promise<FunctionCallRecord | undefined> {
-    const queued = this.queue.get(uuid);
-    if (queued) return queued.partition_key === partition ? queued : undefined;
+    const queued = this.queue.find((e) => e.record.mcp_function_call_uuid === uuid);
+    if (queued) return queued.record.partition_key === partition ? queued.record : undefined;
     const h = this.running.find(uuid);
     if (h) return h.record.partition_key === partition ? h.record : undefined;
     return this.opts.store.calls.get(partition, uuid);
@@ -138,8 +157,10 @@ export class CallRecorder {
   }
 
   begin(start: CallStart): CallHandle {
-    const now = isoNow();
-    const uuid = start.uuid ?? callId();
+    const t0 = performance.now();
+    const ms = wallMs(t0);
+    const now = isoAt(ms);
+    const uuid = start.uuid ?? callId(ms);
     const hash = start.partition.indexOf('#');
     const record: FunctionCallRecord = {
       partition_key: start.partition,
@@ -164,10 +185,10 @@ export class CallRecorder {
       created_at: now,
       updated_at: now,
     };
-    const handle: Running = { uuid, record, t0: performance.now(), prev: null, next: null, linked: false };
+    const handle: Running = { uuid, record, t0, queued: false, prev: null, next: null, linked: false };
     const delay = this.opts.beginDelayMs ?? 0;
     this.running.add(handle, delay > 0);
-    if (delay <= 0) this.enqueue(record);
+    if (delay <= 0) this.enqueue(handle);
     else this.beginTimer ??= setTimeout(() => this.writeDue(), delay);
     return handle;
   }
@@ -176,7 +197,7 @@ export class CallRecorder {
   private writeDue(): void {
     this.beginTimer = undefined;
     const cutoff = performance.now() - (this.opts.beginDelayMs ?? 0);
-    for (const h of this.running.due(cutoff)) this.enqueue(h.record);
+    for (const h of this.running.due(cutoff)) this.enqueue(h);
     const next = this.running.nextDeferred;
     if (next !== undefined) this.beginTimer = setTimeout(() => this.writeDue(), Math.max(1, next - cutoff));
   }
@@ -192,13 +213,14 @@ export class CallRecorder {
     // The final version replaces the `in_process` one in place: a queued copy is the same object, and a batch being
     // written either has its rows already or takes the newer version, which the next batch writes again anyway.
     const record = handle.record;
+    const t1 = performance.now();
     record.status = end.status;
     record.content = end.content ?? null;
     record.notes = end.notes ?? null;
-    record.time_spent = Math.round((performance.now() - handle.t0) * 1000) / 1000;
-    record.updated_at = isoNow();
+    record.time_spent = Math.round((t1 - handle.t0) * 1000) / 1000;
+    record.updated_at = isoAt(wallMs(t1));
     if (end.structuredContent !== undefined) record.structured_content = end.structuredContent;
-    this.enqueue(record);
+    this.enqueue(handle as Running);
     if (!this.opts.durableAnswers) return RECORDED_BEHIND;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -211,17 +233,21 @@ export class CallRecorder {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     for (const h of this.running.drain()) {
-      this.enqueue({ ...h.record, status: 'failed', notes: INTERRUPTED_NOTE, updated_at: isoNow() });
+      // In place, as end() would: a version of it may be queued already (it is written once, as this one).
+      h.record.status = 'failed';
+      h.record.notes = INTERRUPTED_NOTE;
+      h.record.updated_at = isoNow();
+      this.enqueue(h);
     }
     // A few attempts, then give up: what is still queued is logged as lost.
-    for (let attempt = 0; attempt < 5 && (this.queue.size > 0 || this.flushing); attempt++) {
+    for (let attempt = 0; attempt < 5 && (this.queue.length > 0 || this.flushing); attempt++) {
       await this.flushing;
-      if (this.queue.size > 0) await this.flush();
+      if (this.queue.length > 0) await this.flush();
     }
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
-    if (this.queue.size > 0) {
+    if (this.queue.length > 0) {
       this.opts.logger.error(
-        { records: this.queue.size },
+        { records: this.queue.length },
         'call records could not be written before shutdown',
       );
     }
@@ -239,16 +265,31 @@ export class CallRecorder {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private enqueue(record: FunctionCallRecord): void {
-    this.queue.set(record.mcp_function_call_uuid, record);
-    this.stats.pending = this.queue.size + (this.opts.store.callWriter?.backlog ?? 0);
+  private enqueue(entry: Entry): void {
+    if (!entry.queued) {
+      entry.queued = true;
+      this.queue.push(entry);
+    }
     this.schedule();
+  }
+
+  /** Takes the queue for a batch: its entries (to put back if the write fails) and their records. */
+  private take(): { entries: Entry[]; batch: FunctionCallRecord[] } {
+    const entries = this.queue;
+    this.queue = [];
+    const batch: FunctionCallRecord[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      e.queued = false;
+      batch[i] = e.record;
+    }
+    return { entries, batch };
   }
 
   /** One write per batch window (or full batch), never two at once, none while a retry is pending. */
   private schedule(): void {
-    if (this.flushing || this.retryTimer || this.queue.size === 0) return;
-    if (this.queue.size >= (this.opts.batchMax ?? 256)) {
+    if (this.flushing || this.retryTimer || this.queue.length === 0) return;
+    if (this.queue.length >= (this.opts.batchMax ?? 256)) {
       clearTimeout(this.batchTimer);
       this.batchTimer = undefined;
       void this.flush();
@@ -263,25 +304,23 @@ export class CallRecorder {
 
   private flush(): Promise<void> {
     if (this.flushing) return this.flushing;
-    if (this.queue.size === 0) return Promise.resolve();
+    if (this.queue.length === 0) return Promise.resolve();
     const writer = this.opts.store.callWriter;
     if (writer) return this.handOver(writer);
-    const batch = this.queue;
+    const { entries, batch } = this.take();
     const waiters = this.waiters;
-    this.queue = new Map();
     this.waiters = [];
-    this.flushing = this.write([...batch.values()])
+    this.flushing = this.write(batch)
       .then(
         () => {
-          this.stats.written += batch.size;
+          this.stats.written += batch.length;
           this.retryDelay = this.opts.retryMs ?? 100;
         },
         // Its waiters are released below, with those of a successful write.
-        (err: unknown) => this.requeue(err, [...batch.values()], []),
+        (err: unknown) => this.requeue(err, entries, []),
       )
       .finally(() => {
         this.flushing = undefined;
-        this.stats.pending = this.queue.size;
         // Answers never wait on a failing store: their records stay queued for the retry.
         for (const w of waiters) w();
         if (!this.closed) this.schedule();
@@ -297,9 +336,8 @@ export class CallRecorder {
    * batches still reach the writer in order.
    */
   private handOver(writer: CallHandOver): Promise<void> {
-    const batch = [...this.queue.values()];
+    const { entries, batch } = this.take();
     const waiters = this.waiters;
-    this.queue = new Map();
     this.waiters = [];
     const offloads = this.offload(batch);
     if (!offloads) {
@@ -309,7 +347,7 @@ export class CallRecorder {
     this.flushing = Promise.all(offloads)
       .then(
         () => this.give(writer, batch, waiters),
-        (err: unknown) => this.requeue(err, batch, waiters),
+        (err: unknown) => this.requeue(err, entries, waiters),
       )
       .finally(() => {
         this.flushing = undefined;
@@ -323,7 +361,6 @@ export class CallRecorder {
     this.retryDelay = this.opts.retryMs ?? 100;
     this.inFlight++;
     writer.handOver(batch, this.events(writer, batch.length, waiters));
-    this.stats.pending = this.queue.size + writer.backlog;
   }
 
   /**
@@ -336,7 +373,6 @@ export class CallRecorder {
       if (settled) return;
       settled = true;
       this.inFlight--;
-      this.stats.pending = this.queue.size + writer.backlog;
       for (const w of waiters) w();
       if (this.inFlight === 0) for (const w of this.drained.splice(0)) w();
     };
@@ -344,8 +380,6 @@ export class CallRecorder {
     return {
       written: () => {
         this.stats.written += n - refused;
-        // Also after a failure settled the batch: its records have left the writer's backlog now.
-        this.stats.pending = this.queue.size + writer.backlog;
         settle();
       },
       refused: (err, records) => {
@@ -372,12 +406,18 @@ export class CallRecorder {
     this.lostSinceLog = 0;
   }
 
-  /** A batch not written (a store or blob write failed) goes back in the queue (what no newer version replaced), to be retried. */
-  private requeue(err: unknown, batch: FunctionCallRecord[], waiters: (() => void)[]): void {
+  /**
+   * The records of a batch not written (a store or blob write failed) go back in the queue, to be retried: each
+   * entry holds its call's newest version, and one queued again since is not queued twice.
+   */
+  private requeue(err: unknown, entries: Entry[], waiters: (() => void)[]): void {
     this.stats.failedWrites++;
-    this.opts.logger.error({ err, records: batch.length }, 'call records not written; will retry');
-    for (const r of batch)
-      if (!this.queue.has(r.mcp_function_call_uuid)) this.queue.set(r.mcp_function_call_uuid, r);
+    this.opts.logger.error({ err, records: entries.length }, 'call records not written; will retry');
+    for (const e of entries) {
+      if (e.queued) continue;
+      e.queued = true;
+      this.queue.push(e);
+    }
     for (const w of waiters) w();
     if (!this.closed) {
       this.retryTimer = setTimeout(() => {
