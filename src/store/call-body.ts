@@ -7,7 +7,7 @@
  *
  * The order is part of the file format: fields are only ever added at the end (a shorter array reads the missing
  * fields as absent), never moved or removed. `structured_content` stored as null reads as absent (the recorder sets
- * it only when a tool returned some).
+ * it only when a tool returned some); fields the row holds elsewhere are stored as null (`callBody`).
  */
 import type { FunctionCallRecord } from './index.js';
 
@@ -36,7 +36,16 @@ export const CALL_BODY_FIELDS = [
   'structured_content',
 ] as const satisfies readonly (keyof FunctionCallRecord)[];
 
-/** The body of a record, as an array. */
+const endpointOf = (partition: string): string => {
+  const hash = partition.indexOf('#');
+  return hash === -1 ? partition : partition.slice(0, hash);
+};
+
+/**
+ * The body of a record, as an array. What the row has elsewhere is null here, to be made again when read: the
+ * timestamps (columns of their own), the endpoint when it is the partition's, and `updated_by` when it is the
+ * principal (as the recorder makes them).
+ */
 export function callBody(r: FunctionCallRecord): string {
   return JSON.stringify([
     r.partition_key,
@@ -49,7 +58,7 @@ export function callBody(r: FunctionCallRecord): string {
     r.status,
     r.notes,
     r.time_spent,
-    r.endpoint_id,
+    r.endpoint_id === endpointOf(r.partition_key) ? null : r.endpoint_id,
     r.principal,
     r.bundle_version,
     r.era,
@@ -57,16 +66,24 @@ export function callBody(r: FunctionCallRecord): string {
     r.request_id,
     r.isolation,
     r.instance_id,
-    r.updated_by,
-    r.created_at,
-    r.updated_at,
+    r.updated_by === r.principal ? null : r.updated_by,
+    null,
+    null,
     r.structured_content,
   ]);
 }
 
-/** A parsed body, whichever shape it was stored in, as the record. */
-export function callRecordOf(parsed: unknown): FunctionCallRecord {
-  if (!Array.isArray(parsed)) return parsed as FunctionCallRecord;
+/**
+ * A parsed body, whichever shape it was stored in, as the record; `created_at` and `updated_at` are the row's (an
+ * array body leaves them to the columns).
+ */
+export function callRecordOf(parsed: unknown, createdAt: string, updatedAt: string): FunctionCallRecord {
+  if (!Array.isArray(parsed)) {
+    const record = parsed as FunctionCallRecord;
+    record.created_at = createdAt;
+    record.updated_at = updatedAt;
+    return record;
+  }
   const record: Record<string, unknown> = {};
   const n = Math.min(parsed.length, CALL_BODY_FIELDS.length);
   for (let i = 0; i < n; i++) {
@@ -75,7 +92,12 @@ export function callRecordOf(parsed: unknown): FunctionCallRecord {
     if (value === null && field === 'structured_content') continue;
     record[field] = value;
   }
-  return record as unknown as FunctionCallRecord;
+  const r = record as unknown as FunctionCallRecord;
+  if (typeof r.partition_key === 'string') r.endpoint_id ??= endpointOf(r.partition_key);
+  if (typeof r.principal === 'string') r.updated_by ??= r.principal;
+  r.created_at = createdAt;
+  r.updated_at = updatedAt;
+  return r;
 }
 
 /** The SQL path of a field in a body of either shape: `$[i]` for an array, `$.field` for an object. */

@@ -319,6 +319,9 @@ describe('SQLite store with its writer thread', () => {
       await store.calls.put({ ...recorded, mcp_function_call_uuid: 'o1', principal: 'bob' });
       expect(db.body('a1').startsWith('["ep","a1","echo"')).toBe(true);
       expect(db.body('o1').startsWith('{')).toBe(true);
+      // Not stored twice: the timestamps (columns), the endpoint (the partition's); updated_by is not the principal.
+      const stored = JSON.parse(db.body('a1')) as unknown[];
+      expect([stored[10], stored[18], stored[19], stored[20]]).toEqual([null, 'anonymous', null, null]);
       expect(await store.calls.get('ep', 'a1')).toEqual(recorded);
       expect(await store.calls.get('ep', 'a2')).toEqual({
         ...recorded,

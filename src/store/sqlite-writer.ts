@@ -178,7 +178,7 @@ export class SqliteCallWriter implements CallHandOver {
       const rows = this.batches.get(ids[b]!)!.rows;
       for (let i = rows.length - ROW; i >= 0; i -= ROW) {
         if (rows[i + 1] === uuid && rows[i] === partition) {
-          return callRecordOf(JSON.parse(rows[i + 2] ?? 'null'));
+          return callRecordOf(JSON.parse(rows[i + 2] ?? 'null'), rows[i + 3] ?? '', rows[i + 4] ?? '');
         }
       }
     }

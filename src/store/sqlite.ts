@@ -181,16 +181,14 @@ function sqliteTable<T extends Audit & { partition_key: string }>(db: Database, 
     return s;
   };
   const where = (partition: string, filter: ListFilter | undefined) => whereClause(name, partition, filter);
-  // Call records the writer thread wrote have array bodies (call-body.ts).
-  const parse =
-    name === 'calls'
-      ? (body: string) => callRecordOf(JSON.parse(body)) as unknown as T
-      : (body: string) => JSON.parse(body) as T;
-  const row = (r: Record<string, unknown>): T =>
-    Object.assign(parse(r['body'] as string), {
-      created_at: r['created_at'] as string,
-      updated_at: r['updated_at'] as string,
-    });
+  const row = (r: Record<string, unknown>): T => {
+    const createdAt = r['created_at'] as string;
+    const updatedAt = r['updated_at'] as string;
+    const body: unknown = JSON.parse(r['body'] as string);
+    // Call records the writer thread wrote have array bodies (call-body.ts).
+    if (name === 'calls') return callRecordOf(body, createdAt, updatedAt) as unknown as T;
+    return Object.assign(body as T, { created_at: createdAt, updated_at: updatedAt });
+  };
 
   return {
     sortKey,
