@@ -16,9 +16,9 @@ import { performance } from 'node:perf_hooks';
 import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallHandOver, FunctionCallRecord, HandOverEvents, Store } from '../store/index.js';
-import { readContent, writeContent } from './content-store.js';
+import { offloadLarge, readContent } from './content-store.js';
 import { isoAt, isoNow, wallMs } from './iso-now.js';
-import { mayExceed } from './json-size.js';
+import { LossLog } from './loss-log.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
 
 export interface CallStart {
@@ -116,12 +116,11 @@ export class CallRecorder {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly stats: RecorderStats;
-  /** When lost records were last logged, and how many were lost since (a long outage is logged once a second). */
-  private lostLoggedAt = -Infinity;
-  private lostSinceLog = 0;
+  private readonly losses: LossLog;
 
   constructor(private readonly opts: RecorderOptions) {
     this.retryDelay = opts.retryMs ?? 100;
+    this.losses = new LossLog(opts.logger, (n) => (this.stats.lost += n));
     const queue = () => this.queue.length;
     this.stats = {
       written: 0,
@@ -258,10 +257,7 @@ export class CallRecorder {
         'call records are held by the store writer after failed writes; it tries once more as the store closes',
       );
     }
-    if (this.lostSinceLog > 0) {
-      this.opts.logger.error({ records: this.lostSinceLog }, 'call records lost');
-      this.lostSinceLog = 0;
-    }
+    this.losses.flush();
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -384,26 +380,15 @@ export class CallRecorder {
       },
       refused: (err, records) => {
         refused += records;
-        this.lose(err, records);
+        this.losses.lost(err, records);
       },
       failed: (err, retrying) => {
         this.stats.failedWrites++;
         if (retrying) this.opts.logger.error({ err, records: n }, 'call records not written; will retry');
-        else this.lose(err, n);
+        else this.losses.lost(err, n);
         settle();
       },
     };
-  }
-
-  /** Counts lost records and logs them, at most once a second while they keep being lost. */
-  private lose(err: Error, records: number): void {
-    this.stats.lost += records;
-    this.lostSinceLog += records;
-    const now = performance.now();
-    if (now - this.lostLoggedAt < 1000) return;
-    this.opts.logger.error({ err, records: this.lostSinceLog }, 'call records lost');
-    this.lostLoggedAt = now;
-    this.lostSinceLog = 0;
   }
 
   /**
@@ -429,22 +414,8 @@ export class CallRecorder {
     }
   }
 
-  /** Offloads large content to the blob store (rarely any); undefined when there is none. */
   private offload(records: FunctionCallRecord[]): Promise<void>[] | undefined {
-    const { blobs, offloadBytes } = this.opts;
-    let offloads: Promise<void>[] | undefined;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.content === null || r.content === undefined || !mayExceed(r.content, offloadBytes)) continue;
-      if (JSON.stringify(r.content).length <= offloadBytes) continue;
-      (offloads ??= []).push(
-        writeContent(blobs, r.partition_key, r.mcp_function_call_uuid, r.content).then(() => {
-          records[i] = { ...r, content: null, content_in_s3: true };
-          this.stats.offloaded++;
-        }),
-      );
-    }
-    return offloads;
+    return offloadLarge(this.opts.blobs, records, this.opts.offloadBytes, () => this.stats.offloaded++);
   }
 
   /** Offloads large content to the blob store (rarely any), then writes the batch. */
