@@ -92,6 +92,7 @@ interface Thread {
 const GROUP_BELOW_MS = 1;
 /** A thread that has calls and has not answered for this long may be stuck in one: calls go elsewhere. */
 const STALLED_MS = 5;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What the pools did, over all endpoints (read by /metrics). */
 export interface WorkerCounters {
@@ -373,7 +374,9 @@ export class EndpointWorkers {
   private armDeadline(at: number): void {
     clearTimeout(this.deadlineTimer);
     this.armedFor = at;
-    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, Math.ceil(at - performance.now())));
+    // setTimeout takes at most ~24.8 days (more fires at once); a longer limit is waited for in steps.
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - performance.now())));
+    this.deadlineTimer = setTimeout(() => this.expire(), ms);
     // It keeps the process alive while calls run (the workers do not), and only then.
     if (this.running.size === 0) this.deadlineTimer.unref();
   }

@@ -91,6 +91,10 @@ describe('WorkerPools', () => {
         'The call took longer than 2000 ms',
       );
       expect(pools.counters.timeouts).toBe(2);
+      // A limit longer than a timer can wait (about 24.8 days) is waited for in steps, not cut to a millisecond.
+      const patient = { ...abortable, args: { ms: 50 }, timeoutMs: 10_000_000_000 };
+      expect(await pool.run(patient, ctx())).toBe('done');
+      expect(pools.counters.timeouts).toBe(2);
     } finally {
       await pools.close();
     }
