@@ -15,7 +15,13 @@ import { callId } from './call-id.js';
 import { performance } from 'node:perf_hooks';
 import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { CallHandOver, FunctionCallRecord, HandOverEvents, Store } from '../store/index.js';
+import {
+  type CallHandOver,
+  endpointOf,
+  type FunctionCallRecord,
+  type HandOverEvents,
+  type Store,
+} from '../store/index.js';
 import { offloadLarge, readContent } from './content-store.js';
 import { isoAt, isoNow, wallMs } from './iso-now.js';
 import { LossLog } from './loss-log.js';
@@ -160,7 +166,6 @@ export class CallRecorder {
     const ms = wallMs(t0);
     const now = isoAt(ms);
     const uuid = start.uuid ?? callId(ms);
-    const hash = start.partition.indexOf('#');
     const record: FunctionCallRecord = {
       partition_key: start.partition,
       mcp_function_call_uuid: uuid,
@@ -172,7 +177,7 @@ export class CallRecorder {
       status: 'in_process',
       notes: null,
       time_spent: null,
-      endpoint_id: hash === -1 ? start.partition : start.partition.slice(0, hash),
+      endpoint_id: endpointOf(start.partition),
       principal: start.principal,
       bundle_version: start.bundleVersion,
       era: start.era,

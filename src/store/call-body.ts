@@ -9,7 +9,7 @@
  * fields as absent), never moved or removed. `structured_content` stored as null reads as absent (the recorder sets
  * it only when a tool returned some); fields the row holds elsewhere are stored as null (`callBody`).
  */
-import type { FunctionCallRecord } from './index.js';
+import { endpointOf, type FunctionCallRecord } from './index.js';
 
 export const CALL_BODY_FIELDS = [
   'partition_key',
@@ -35,11 +35,6 @@ export const CALL_BODY_FIELDS = [
   'updated_at',
   'structured_content',
 ] as const satisfies readonly (keyof FunctionCallRecord)[];
-
-const endpointOf = (partition: string): string => {
-  const hash = partition.indexOf('#');
-  return hash === -1 ? partition : partition.slice(0, hash);
-};
 
 /**
  * The body of a record, as an array. What the row has elsewhere is null here, to be made again when read: the

@@ -184,6 +184,12 @@ export class StoreError extends Error {
   }
 }
 
+/** The endpoint a partition (`endpoint_id` or `endpoint_id#part_id`) belongs to. */
+export function endpointOf(partition: string): string {
+  const hash = partition.indexOf('#');
+  return hash === -1 ? partition : partition.slice(0, hash);
+}
+
 /** Sort keys per table, shared by every adapter. */
 export const SORT_KEYS = {
   modules: 'module_name',

@@ -57,10 +57,10 @@ interface Running {
   forced?: Error;
   /** When it was sent (`performance.now()`), its time limit, and when that runs out (Infinity once acted on). */
   readonly startedAt: number;
-  /** Sent to a thread that had answered before (its time says something about the call). */
-  readonly warm: boolean;
   readonly timeoutMs: number;
   deadline: number;
+  /** Sent to a thread that had answered before (its time says something about the call). */
+  readonly warm: boolean;
   grace?: NodeJS.Timeout;
   onAbort?: () => void;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../observability/logger.js';
 import type { ToolContext } from '../../sdk/types.js';
+import type { EndpointWorkers, PoolLimits } from './pool.js';
 import { WorkerPools } from './pools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpd-pools-'));
@@ -41,6 +42,19 @@ const ctx = () =>
   }) as unknown as ToolContext;
 const call = { file: join(dir, 'm.mjs'), className: undefined, fn: 'wait', settings: {}, args: { ms: 300 } };
 
+/** Runs `body` with an endpoint's thread pool under these limits, and closes the pools after. */
+async function withPool(
+  over: Partial<PoolLimits>,
+  body: (pool: EndpointWorkers, pools: WorkerPools) => Promise<void>,
+): Promise<void> {
+  const pools = new WorkerPools({ ...limits, ...over }, silentLogger);
+  try {
+    await body(pools.for('ep', 'worker'), pools);
+  } finally {
+    await pools.close();
+  }
+}
+
 describe('WorkerPools', () => {
   it('stops every worker of every level on close, so the daemon can exit (threads and processes)', async () => {
     const pools = new WorkerPools(limits, silentLogger, () => ({ read: [dir], write: dir, network: 'host' }));
@@ -59,21 +73,18 @@ describe('WorkerPools', () => {
 
   it('starts a second thread only when the first is busy', async () => {
     // Calls count as slow here, whatever this machine's speed: they are spread over threads.
-    const pools = new WorkerPools({ ...limits, groupBelowMs: 0 }, silentLogger);
-    const pool = pools.for('ep', 'worker');
-    const quick = { ...call, args: { ms: 1 } };
-    for (let i = 0; i < 3; i++) expect(await pool.run(quick, ctx())).toBe('done');
-    expect(pool.size).toBe(1);
-    await Promise.all([pool.run(call, ctx()), pool.run(call, ctx()), pool.run(call, ctx())]);
-    expect(pool.size).toBe(2);
-    await pools.close();
+    await withPool({ groupBelowMs: 0 }, async (pool) => {
+      const quick = { ...call, args: { ms: 1 } };
+      for (let i = 0; i < 3; i++) expect(await pool.run(quick, ctx())).toBe('done');
+      expect(pool.size).toBe(1);
+      await Promise.all([pool.run(call, ctx()), pool.run(call, ctx()), pool.run(call, ctx())]);
+      expect(pool.size).toBe(2);
+    });
   });
 
   it('holds each call to its own time limit, a shorter one while a longer one runs too', async () => {
-    const pools = new WorkerPools({ ...limits, timeoutMs: 2_000 }, silentLogger);
-    const pool = pools.for('ep', 'worker');
     const abortable = { ...call, fn: 'waitAbortable' };
-    try {
+    await withPool({ timeoutMs: 2_000 }, async (pool, pools) => {
       const long = pool.run({ ...abortable, args: { ms: 500 } }, ctx());
       // Begun after the long one, with a limit that ends first: it is stopped first.
       const short = pool.run({ ...abortable, args: { ms: 5_000 }, timeoutMs: 100 }, ctx());
@@ -95,15 +106,11 @@ describe('WorkerPools', () => {
       const patient = { ...abortable, args: { ms: 50 }, timeoutMs: 10_000_000_000 };
       expect(await pool.run(patient, ctx())).toBe('done');
       expect(pools.counters.timeouts).toBe(2);
-    } finally {
-      await pools.close();
-    }
+    });
   });
 
   it('stops its workers once no call ran for idleMs, counting from the last call', async () => {
-    const pools = new WorkerPools({ ...limits, idleMs: 300 }, silentLogger);
-    const pool = pools.for('ep', 'worker');
-    try {
+    await withPool({ idleMs: 300 }, async (pool, pools) => {
       const quick = { ...call, args: { ms: 1 } };
       await pool.run(quick, ctx());
       await new Promise((r) => setTimeout(r, 200));
@@ -113,16 +120,12 @@ describe('WorkerPools', () => {
       await new Promise((r) => setTimeout(r, 250));
       expect(pool.size).toBe(0);
       expect(pools.counters.ended).toBe(1);
-    } finally {
-      await pools.close();
-    }
+    });
   });
 
   it('sends quick calls of one turn to one thread, and goes around a thread stuck in a long call', async () => {
     // What counts as quick is raised here, so that a slow test machine does not make these calls slow ones.
-    const pools = new WorkerPools({ ...limits, groupBelowMs: 60_000 }, silentLogger);
-    const pool = pools.for('ep', 'worker');
-    try {
+    await withPool({ groupBelowMs: 60_000 }, async (pool) => {
       const quick = { ...call, fn: 'quick', args: {} };
       // The first call (the thread's start and import) is not counted; the second sets the average.
       for (let i = 0; i < 2; i++) expect(await pool.run(quick, ctx())).toBe('quick');
@@ -137,9 +140,7 @@ describe('WorkerPools', () => {
       expect(around).toBe('quick');
       expect(pool.size).toBe(2);
       expect(await stuck).toBe('spun');
-    } finally {
-      await pools.close();
-    }
+    });
   });
 
   it('refuses the process level where no sandbox is configured', () => {
