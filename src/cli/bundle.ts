@@ -15,6 +15,7 @@ import { openBlobStore } from '../blobs/open.js';
 import { silentLogger } from '../observability/logger.js';
 import { EndpointRegistry, ENDPOINT_ID } from '../registry/endpoints.js';
 import { StoreEndpoints } from '../registry/store-endpoints.js';
+import { partitionOf } from '../store/index.js';
 import { openStore } from '../store/open.js';
 
 export interface DeployOptions {
@@ -74,7 +75,7 @@ async function direct(
       logger: silentLogger,
       bus,
     });
-    const partition = opts.part ? `${opts.endpoint}#${opts.part}` : opts.endpoint;
+    const partition = partitionOf(opts.endpoint, opts.part);
     const result = await deployBundle(
       { store, blobs, bundles, endpoints },
       { partition, zip, updatedBy: by },

@@ -6,6 +6,7 @@
 import type { Action } from '../auth/policy.js';
 import { authorize } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
+import { endpointOf } from '../store/index.js';
 import { ManagementError } from './errors.js';
 
 const QUERY: Readonly<Record<string, Action | null>> = {
@@ -39,7 +40,7 @@ export function guardResolvers<R extends { Query: object; Mutation: object }>(re
         (root: unknown, args: never, ctx: { principal?: Principal; partition: string }) => {
           const action = actionFor(type, field);
           if (ctx.principal && action) {
-            const endpointId = ctx.partition.split('#')[0] ?? '';
+            const endpointId = endpointOf(ctx.partition);
             const decision = authorize(ctx.principal, endpointId, action);
             if (decision !== 'allow') {
               throw new ManagementError(

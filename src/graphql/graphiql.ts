@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_ID } from '../registry/endpoints.js';
+import { endpointOf } from '../store/index.js';
 
 const page = (endpointId: string) => `<!doctype html>
 <html>
@@ -32,7 +33,7 @@ const page = (endpointId: string) => `<!doctype html>
 
 export function registerGraphiql(app: FastifyInstance): void {
   app.get<{ Params: { endpointId: string } }>('/:endpointId/graphiql', async (req, reply) => {
-    const id = req.params.endpointId.split('#')[0] ?? '';
+    const id = endpointOf(req.params.endpointId);
     if (!ENDPOINT_ID.test(id)) return reply.code(400).send('endpoint id must match [A-Za-z0-9_-]+');
     return reply.type('text/html; charset=utf-8').send(page(id));
   });

@@ -17,7 +17,7 @@ import { schema } from './schema.js';
 import { guardResolvers } from './authz.js';
 import type { ApiKeyDirectory } from '../auth/api-keys.js';
 import { principalOf } from '../http/auth-guard.js';
-import { partitionOf } from './shape.js';
+import { partitionOf } from '../store/index.js';
 
 export interface ManagementDeps {
   readonly store: Store;

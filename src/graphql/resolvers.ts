@@ -10,7 +10,15 @@ import type { DeployRequest, DeployResult } from '../bundles/deploy.js';
 import { ConfigError } from '../config/errors.js';
 import { parseRegistry } from '../registry/config-file.js';
 import { functionRows } from '../registry/manifest.js';
-import type { Audit, FunctionCallRecord, ListFilter, ModuleRecord, Store, Table } from '../store/index.js';
+import {
+  type Audit,
+  endpointOf,
+  type FunctionCallRecord,
+  type ListFilter,
+  type ModuleRecord,
+  type Store,
+  type Table,
+} from '../store/index.js';
 import { CALL_UUID, readContent, writeContent } from '../calls/content-store.js';
 import { type ApiKeyDirectory, type ApiKeyRecord, createApiKey } from '../auth/api-keys.js';
 import { isRole, type Principal } from '../auth/principal.js';
@@ -142,7 +150,7 @@ export const resolvers = {
   Query: {
     ping: () => 'pong',
     apiKeyList: async (_: unknown, _a: Args, ctx: ManagementContext) => {
-      const endpointId = ctx.partition.split('#')[0] ?? '';
+      const endpointId = endpointOf(ctx.partition);
       return (await keysOf(ctx).list(endpointId)).map(apiKeyShape);
     },
     mcpFunction: (_: unknown, a: Args, ctx: ManagementContext) => one(ctx.store.functions, ctx, a['name']),
@@ -376,7 +384,7 @@ export const resolvers = {
       }
       const label = str(a['label']);
       const created = await createApiKey(keysOf(ctx), {
-        endpointId: ctx.partition.split('#')[0] ?? '',
+        endpointId: endpointOf(ctx.partition),
         role,
         ...(label ? { label } : {}),
         ...(expiresAt ? { expiresAt } : {}),
@@ -388,7 +396,7 @@ export const resolvers = {
       const id = String(a['id']);
       const record = await keysOf(ctx).get(id);
       // A key of another endpoint is answered like one that does not exist.
-      if (!record || record.endpointId !== (ctx.partition.split('#')[0] ?? '')) return { ok: false };
+      if (!record || record.endpointId !== endpointOf(ctx.partition)) return { ok: false };
       return { ok: await keysOf(ctx).revoke(id, new Date().toISOString()) };
     },
     deployBundle: async (_: unknown, a: Args, ctx: ManagementContext) => {

@@ -1,4 +1,5 @@
 /** Store rows (snake_case, as the older engine stored them) to GraphQL objects (camelCase) and back. */
+import { endpointOf } from '../store/index.js';
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
@@ -7,11 +8,6 @@ export function toGraphql(row: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
   const partition = (row as { partition_key?: unknown }).partition_key;
-  if (typeof partition === 'string') out['endpointId'] = partition.split('#')[0];
+  if (typeof partition === 'string') out['endpointId'] = endpointOf(partition);
   return out;
-}
-
-/** The partition of a request: `endpoint_id`, or `endpoint_id#part_id` when a Part-ID header is sent. */
-export function partitionOf(endpointId: string, partId: string | undefined): string {
-  return partId ? `${endpointId}#${partId}` : endpointId;
 }

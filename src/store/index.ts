@@ -184,6 +184,11 @@ export class StoreError extends Error {
   }
 }
 
+/** The partition of an endpoint: `endpoint_id`, or `endpoint_id#part_id` for a part (a Part-ID header). */
+export function partitionOf(endpointId: string, partId?: string): string {
+  return partId ? `${endpointId}#${partId}` : endpointId;
+}
+
 /** The endpoint a partition (`endpoint_id` or `endpoint_id#part_id`) belongs to. */
 export function endpointOf(partition: string): string {
   const hash = partition.indexOf('#');

@@ -17,6 +17,7 @@ import {
   readJsonBody,
   samePrincipal,
 } from './http-common.js';
+import { endpointOf } from '../store/index.js';
 import type { HttpSessionStore } from './http-sessions.js';
 import { handlePlainJson } from './plain-json.js';
 import { ActivityFeed } from './activity-feed.js';
@@ -48,7 +49,7 @@ export function registerLegacySse(app: FastifyInstance, opts: LegacySseOptions):
     http.stream = writer;
     http.session.notifier = (m: JsonRpcMessage) => writer.event(JSON.stringify(m), undefined, 'message');
     // The path names the endpoint; a Part-ID travels as a header on the POSTs too.
-    writer.event(`/${endpointId.split('#')[0] ?? ''}/messages?sessionId=${id}`, undefined, 'endpoint');
+    writer.event(`/${endpointOf(endpointId)}/messages?sessionId=${id}`, undefined, 'endpoint');
     writer.event(
       JSON.stringify({ client_id: id, timestamp: new Date().toISOString() }),
       undefined,
