@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CallCounts } from '../execution/run.js';
-import type { WorkerCounters } from '../execution/worker/pool.js';
+import type { WorkerCounters } from '../execution/worker/counters.js';
 import type { Bus } from '../bus/index.js';
 import type { RecorderStats } from '../calls/recorder.js';
 import { VERSION } from '../version.js';

@@ -9,9 +9,13 @@
 import type { Logger } from '../../observability/logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ToolContext } from '../../sdk/types.js';
-import type { CallInfo, CtxOp, FromWorker, ToWorker, WireError } from './protocol.js';
+import type { CallInfo, CtxOp, FromWorker, ToWorker } from './protocol.js';
 import { processRunner, type Runner, type Sandbox, threadRunner } from './runner.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { ExecutionError } from './errors.js';
+import { IdleCheck } from './idle-check.js';
+import { newWorkerCounters, type WorkerCounters } from './counters.js';
+import { fromWire, toWire } from './wire-errors.js';
 
 export interface PoolLimits {
   /** Worker threads per endpoint. */
@@ -92,29 +96,6 @@ interface Thread {
 const GROUP_BELOW_MS = 1;
 /** A thread that has calls and has not answered for this long may be stuck in one: calls go elsewhere. */
 const STALLED_MS = 5;
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** What the pools did, over all endpoints (read by /metrics). */
-export interface WorkerCounters {
-  /** Threads started. */
-  spawned: number;
-  /** Threads gone (recycled, idle, crashed, terminated, shut down). */
-  ended: number;
-  /** Threads that crashed or ran out of memory. */
-  crashed: number;
-  /** Calls stopped by the per-call time limit. */
-  timeouts: number;
-  /** Calls refused because the endpoint's queue was full. */
-  busy: number;
-}
-
-export const newWorkerCounters = (): WorkerCounters => ({
-  spawned: 0,
-  ended: 0,
-  crashed: 0,
-  timeouts: 0,
-  busy: 0,
-});
 
 export class EndpointWorkers {
   private readonly threads: Thread[] = [];
@@ -122,16 +103,9 @@ export class EndpointWorkers {
   private readonly queue: (() => void)[] = [];
   private active = 0;
   private nextId = 0;
-  /** Stops idle workers; armed when the last call ends (not disarmed by a new one: it checks when it fires). */
-  private idleTimer: NodeJS.Timeout | undefined;
-  private idleSince = 0;
-  /**
-   * One timer for every call's time limit, set for the earliest deadline: a timer per call (made and cleared on every
-   * call) cost the event loop more than the rest of a call's bookkeeping. It is moved only for a call whose limit
-   * ends sooner than the one it waits for (a function with a shorter limit).
-   */
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private armedFor = Infinity;
+  private readonly idle: IdleCheck;
+  /** Every call's time limit, on one timer. */
+  private readonly deadlines = new DeadlineTimer((now) => this.expire(now));
   /** How long calls take, send to answer (ms; a moving average over the last twenty or so, NaN before the first). */
   private callMs = Number.NaN;
   /** callHead's cache: per settings object, per file, class and function. */
@@ -144,7 +118,15 @@ export class EndpointWorkers {
     private readonly counters: WorkerCounters = newWorkerCounters(),
     /** Set for the `process` level: each runner is a child process confined to this sandbox. */
     private readonly sandbox?: Sandbox,
-  ) {}
+  ) {
+    this.idle = new IdleCheck(
+      limits.idleMs,
+      () => this.active > 0,
+      () => {
+        for (const t of [...this.threads]) void this.kill(t, 'idle');
+      },
+    );
+  }
 
   /** Worker threads alive (draining ones included). */
   get size(): number {
@@ -181,8 +163,8 @@ export class EndpointWorkers {
 
   /** Stops every worker; calls still running fail. */
   async close(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.deadlineTimer);
+    this.idle.stop();
+    this.deadlines.stop();
     await Promise.all([...this.threads].map((t) => this.kill(t, 'the daemon is shutting down')));
   }
 
@@ -198,8 +180,7 @@ export class EndpointWorkers {
       const warm = thread.heardAt > 0;
       const r: Running = { ctx, resolve, reject, thread, startedAt, warm, timeoutMs, deadline };
       this.running.set(id, r);
-      if (deadline < this.armedFor) this.armDeadline(deadline);
-      else if (this.running.size === 1) this.deadlineTimer?.ref();
+      this.deadlines.add(deadline);
       r.onAbort = () => this.abort(id, 'The request was cancelled', false);
       const cancellable = ctx as Partial<Cancellable>;
       if (cancellable.onCancel) cancellable.onCancel(r.onAbort);
@@ -371,21 +352,8 @@ export class EndpointWorkers {
     }
   }
 
-  private armDeadline(at: number): void {
-    clearTimeout(this.deadlineTimer);
-    this.armedFor = at;
-    // setTimeout takes at most ~24.8 days (more fires at once); a longer limit is waited for in steps.
-    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - performance.now())));
-    this.deadlineTimer = setTimeout(() => this.expire(), ms);
-    // It keeps the process alive while calls run (the workers do not), and only then.
-    if (this.running.size === 0) this.deadlineTimer.unref();
-  }
-
-  /** Aborts the calls whose time is up, and waits for the next deadline. */
-  private expire(): void {
-    this.deadlineTimer = undefined;
-    this.armedFor = Infinity;
-    const now = performance.now();
+  /** Aborts the calls whose time is up; returns the next deadline. */
+  private expire(now: number): number {
     let next = Infinity;
     for (const [id, r] of this.running) {
       if (r.deadline <= now) {
@@ -393,7 +361,7 @@ export class EndpointWorkers {
         this.abort(id, `The call took longer than ${r.timeoutMs} ms`, true);
       } else if (r.deadline < next) next = r.deadline;
     }
-    if (next !== Infinity) this.armDeadline(next);
+    return next;
   }
 
   /** Aborts a call; when it does not stop within the grace period, its worker is terminated. */
@@ -436,7 +404,8 @@ export class EndpointWorkers {
     const r = this.running.get(id);
     if (!r) return;
     this.running.delete(id);
-    if (this.running.size === 0) this.deadlineTimer?.unref();
+    // The deadline timer keeps the process alive while calls run (the workers do not), and only then.
+    if (this.running.size === 0) this.deadlines.idle();
     clearTimeout(r.grace);
     if (r.onAbort) {
       const cancellable = r.ctx as Partial<Cancellable>;
@@ -447,7 +416,7 @@ export class EndpointWorkers {
     if (r.thread.draining && r.thread.load === 0) void this.kill(r.thread, 'recycled');
     this.active--;
     this.queue.shift()?.();
-    if (this.active === 0 && this.queue.length === 0) this.scheduleIdle();
+    if (this.active === 0 && this.queue.length === 0) this.idle.start();
     // Not counted: a call its thread's start and first import made slow, and one the time limit stopped.
     if (!r.forced && r.warm) {
       const ms = performance.now() - r.startedAt;
@@ -456,40 +425,4 @@ export class EndpointWorkers {
     if (error) r.reject(error);
     else r.resolve(value);
   }
-
-  private scheduleIdle(): void {
-    this.idleSince = performance.now();
-    if (!this.idleTimer) this.armIdle(this.limits.idleMs);
-  }
-
-  /** Stops the workers once no call ran for `idleMs`; a call since then moves the check on. */
-  private armIdle(ms: number): void {
-    this.idleTimer = setTimeout(
-      () => {
-        this.idleTimer = undefined;
-        if (this.active > 0) return; // the call's end arms it again
-        const idle = performance.now() - this.idleSince;
-        if (idle >= this.limits.idleMs) for (const t of [...this.threads]) void this.kill(t, 'idle');
-        else this.armIdle(this.limits.idleMs - idle);
-      },
-      Math.max(1, Math.ceil(ms)),
-    );
-    this.idleTimer.unref();
-  }
-}
-
-function toWire(err: Error): WireError {
-  const e = err as Error & { code?: unknown; data?: unknown };
-  const out: WireError = { name: e.name, message: e.message };
-  if (typeof e.code === 'number') out.code = e.code;
-  if (e.data !== undefined) out.data = e.data;
-  return out;
-}
-
-/** A bundle's error as the daemon sees it: its message, and its numeric code when it chose one. */
-function fromWire(e: WireError | undefined): Error {
-  const err = new Error(e?.message ?? 'The tool failed');
-  if (e?.code !== undefined) Object.assign(err, { code: e.code });
-  if (e?.data !== undefined) Object.assign(err, { data: e.data });
-  return err;
 }

@@ -1,6 +1,7 @@
 /** The worker pools of all endpoints, created on an endpoint's first worker call. */
 import type { Logger } from '../../observability/logger.js';
-import { EndpointWorkers, newWorkerCounters, type PoolLimits, type WorkerCounters } from './pool.js';
+import { newWorkerCounters, type WorkerCounters } from './counters.js';
+import { EndpointWorkers, type PoolLimits } from './pool.js';
 import type { Sandbox } from './runner.js';
 
 export type PoolLevel = 'worker' | 'process';
