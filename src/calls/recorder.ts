@@ -8,23 +8,18 @@
  * the store's work per call. The price: a crash loses the calls begun in the last `beginDelayMs` before it.
  * With `durableAnswers`, a call's answer waits for the batch holding its final record, so an answer a client received
  * is a record on disk; the wait is a turn of the event loop plus one batch write, shared by every call in the batch,
- * never a store round trip per call. Without it (the default) records are written behind the answers. A store that fails is retried with backoff and counted; the calls themselves never fail for it.
- * Content larger than `offloadBytes` goes to the blob store (`content-store.ts`).
+ * never a store round trip per call. Without it (the default) records are written behind the answers. The writing
+ * itself (batches, the store's writer thread, retries, content offloaded to the blob store) is `record-queue.ts`.
  */
 import { callId } from './call-id.js';
 import { performance } from 'node:perf_hooks';
 import type { BlobStore } from '../blobs/index.js';
 import type { Logger } from '../observability/logger.js';
-import {
-  type CallHandOver,
-  endpointOf,
-  type FunctionCallRecord,
-  type HandOverEvents,
-  type Store,
-} from '../store/index.js';
-import { offloadLarge, readContent } from './content-store.js';
+import { endpointOf, type FunctionCallRecord, type Store } from '../store/index.js';
+import { readContent } from './content-store.js';
 import { isoAt, isoNow, wallMs } from './iso-now.js';
 import { LossLog } from './loss-log.js';
+import { type Entry, RecordQueue } from './record-queue.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
 
 export interface CallStart {
@@ -53,12 +48,6 @@ export interface CallHandle {
   readonly uuid: string;
   readonly record: FunctionCallRecord;
   readonly t0: number;
-}
-
-/** A record waiting in the queue, once however many versions of it were made meanwhile (`queued`). */
-interface Entry {
-  readonly record: FunctionCallRecord;
-  queued: boolean;
 }
 
 type Running = CallHandle & RunningCall & Entry;
@@ -108,24 +97,15 @@ export const RECORDED_BEHIND: Promise<void> = Promise.resolve();
 export const INTERRUPTED_NOTE = 'interrupted: the daemon stopped before the call finished';
 
 export class CallRecorder {
-  /** Records whose newest version is not written yet, each once: a list, not a map keyed by id, whose every new key is hashed. */
-  private queue: Entry[] = [];
-  private waiters: (() => void)[] = [];
   private readonly running = new RunningCalls<Running>();
+  /** What is recorded and not yet written. */
+  private readonly queue: RecordQueue;
   private beginTimer: NodeJS.Timeout | undefined;
-  private batchTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
-  /** Batches handed to the store's writer and not yet written (or failed once). */
-  private inFlight = 0;
-  private readonly drained: (() => void)[] = [];
-  private retryDelay: number;
-  private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly stats: RecorderStats;
   private readonly losses: LossLog;
 
   constructor(private readonly opts: RecorderOptions) {
-    this.retryDelay = opts.retryMs ?? 100;
     this.losses = new LossLog(opts.logger, (n) => (this.stats.lost += n));
     const queue = () => this.queue.length;
     this.stats = {
@@ -138,12 +118,13 @@ export class CallRecorder {
         return queue() + (opts.store.callWriter?.backlog ?? 0);
       },
     };
+    this.queue = new RecordQueue(opts, this.stats, this.losses);
   }
 
   /** A call's record: the newest version, whether or not it is written yet. */
   async get(partition: string, uuid: string): Promise<FunctionCallRecord | undefined> {
-    const queued = this.queue.find((e) => e.record.mcp_function_call_uuid === uuid);
-    if (queued) return queued.record.partition_key === partition ? queued.record : undefined;
+    const queued = this.queue.find(uuid);
+    if (queued) return queued.partition_key === partition ? queued : undefined;
     const h = this.running.find(uuid);
     if (h) return h.record.partition_key === partition ? h.record : undefined;
     return this.opts.store.calls.get(partition, uuid);
@@ -192,7 +173,7 @@ export class CallRecorder {
     const handle: Running = { uuid, record, t0, queued: false, prev: null, next: null, linked: false };
     const delay = this.opts.beginDelayMs ?? 0;
     this.running.add(handle, delay > 0);
-    if (delay <= 0) this.enqueue(handle);
+    if (delay <= 0) this.queue.add(handle);
     else this.beginTimer ??= setTimeout(() => this.writeDue(), delay);
     return handle;
   }
@@ -201,7 +182,7 @@ export class CallRecorder {
   private writeDue(): void {
     this.beginTimer = undefined;
     const cutoff = performance.now() - (this.opts.beginDelayMs ?? 0);
-    for (const h of this.running.due(cutoff)) this.enqueue(h);
+    for (const h of this.running.due(cutoff)) this.queue.add(h);
     const next = this.running.nextDeferred;
     if (next !== undefined) this.beginTimer = setTimeout(() => this.writeDue(), Math.max(1, next - cutoff));
   }
@@ -224,37 +205,24 @@ export class CallRecorder {
     record.time_spent = Math.round((t1 - handle.t0) * 1000) / 1000;
     record.updated_at = isoAt(wallMs(t1));
     if (end.structuredContent !== undefined) record.structured_content = end.structuredContent;
-    this.enqueue(handle as Running);
+    this.queue.add(handle as Running);
     if (!this.opts.durableAnswers) return RECORDED_BEHIND;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.queue.written();
   }
 
   /** Writes everything queued; on close, calls still running are recorded as interrupted. */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
     clearTimeout(this.beginTimer);
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
     for (const h of this.running.drain()) {
       // In place, as end() would: a version of it may be queued already (it is written once, as this one).
       h.record.status = 'failed';
       h.record.notes = INTERRUPTED_NOTE;
       h.record.updated_at = isoNow();
-      this.enqueue(h);
+      this.queue.add(h);
     }
     // A few attempts, then give up: what is still queued is logged as lost.
-    for (let attempt = 0; attempt < 5 && (this.queue.length > 0 || this.flushing); attempt++) {
-      await this.flushing;
-      if (this.queue.length > 0) await this.flush();
-    }
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
-    if (this.queue.length > 0) {
-      this.opts.logger.error(
-        { records: this.queue.length },
-        'call records could not be written before shutdown',
-      );
-    }
+    await this.queue.close();
     const held = this.opts.store.callWriter?.backlog ?? 0;
     if (held > 0) {
       this.opts.logger.error(
@@ -263,170 +231,5 @@ export class CallRecorder {
       );
     }
     this.losses.flush();
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private enqueue(entry: Entry): void {
-    if (!entry.queued) {
-      entry.queued = true;
-      this.queue.push(entry);
-    }
-    this.schedule();
-  }
-
-  /** Takes the queue for a batch: its entries (to put back if the write fails) and their records. */
-  private take(): { entries: Entry[]; batch: FunctionCallRecord[] } {
-    const entries = this.queue;
-    this.queue = [];
-    const batch: FunctionCallRecord[] = new Array(entries.length);
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      e.queued = false;
-      batch[i] = e.record;
-    }
-    return { entries, batch };
-  }
-
-  /** One write per batch window (or full batch), never two at once, none while a retry is pending. */
-  private schedule(): void {
-    if (this.flushing || this.retryTimer || this.queue.length === 0) return;
-    if (this.queue.length >= (this.opts.batchMax ?? 256)) {
-      clearTimeout(this.batchTimer);
-      this.batchTimer = undefined;
-      void this.flush();
-      return;
-    }
-    if (this.batchTimer) return;
-    this.batchTimer = setTimeout(() => {
-      this.batchTimer = undefined;
-      void this.flush();
-    }, this.opts.batchMs ?? 2);
-  }
-
-  private flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (this.queue.length === 0) return Promise.resolve();
-    const writer = this.opts.store.callWriter;
-    if (writer) return this.handOver(writer);
-    const { entries, batch } = this.take();
-    const waiters = this.waiters;
-    this.waiters = [];
-    this.flushing = this.write(batch)
-      .then(
-        () => {
-          this.stats.written += batch.length;
-          this.retryDelay = this.opts.retryMs ?? 100;
-        },
-        // Its waiters are released below, with those of a successful write.
-        (err: unknown) => this.requeue(err, entries, []),
-      )
-      .finally(() => {
-        this.flushing = undefined;
-        // Answers never wait on a failing store: their records stay queued for the retry.
-        for (const w of waiters) w();
-        if (!this.closed) this.schedule();
-      });
-    return this.flushing;
-  }
-
-  /**
-   * Hands the queue to the store's own writer (SQLite's writer thread), which writes batches in order and retries
-   * them itself: nothing is kept here, and the next batch need not wait for this one. Keeping records until their
-   * write is confirmed would keep them alive through young-generation collections and promote them, at a cost per
-   * record that the writer thread's speed would decide. Only a batch with content to offload is waited for, so that
-   * batches still reach the writer in order.
-   */
-  private handOver(writer: CallHandOver): Promise<void> {
-    const { entries, batch } = this.take();
-    const waiters = this.waiters;
-    this.waiters = [];
-    const offloads = this.offload(batch);
-    if (!offloads) {
-      this.give(writer, batch, waiters);
-      return Promise.resolve();
-    }
-    this.flushing = Promise.all(offloads)
-      .then(
-        () => this.give(writer, batch, waiters),
-        (err: unknown) => this.requeue(err, entries, waiters),
-      )
-      .finally(() => {
-        this.flushing = undefined;
-        if (!this.closed) this.schedule();
-      });
-    return this.flushing;
-  }
-
-  private give(writer: CallHandOver, batch: FunctionCallRecord[], waiters: (() => void)[]): void {
-    // From here the writer retries; a blob store that failed before works again.
-    this.retryDelay = this.opts.retryMs ?? 100;
-    this.inFlight++;
-    writer.handOver(batch, this.events(writer, batch.length, waiters));
-  }
-
-  /**
-   * What the recorder does when the writer reports on a batch. A function of its own so that these closures, which
-   * the writer keeps until the batch is written, do not keep the batch's records alive with them.
-   */
-  private events(writer: CallHandOver, n: number, waiters: (() => void)[]): HandOverEvents {
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      this.inFlight--;
-      for (const w of waiters) w();
-      if (this.inFlight === 0) for (const w of this.drained.splice(0)) w();
-    };
-    let refused = 0;
-    return {
-      written: () => {
-        this.stats.written += n - refused;
-        settle();
-      },
-      refused: (err, records) => {
-        refused += records;
-        this.losses.lost(err, records);
-      },
-      failed: (err, retrying) => {
-        this.stats.failedWrites++;
-        if (retrying) this.opts.logger.error({ err, records: n }, 'call records not written; will retry');
-        else this.losses.lost(err, n);
-        settle();
-      },
-    };
-  }
-
-  /**
-   * The records of a batch not written (a store or blob write failed) go back in the queue, to be retried: each
-   * entry holds its call's newest version, and one queued again since is not queued twice.
-   */
-  private requeue(err: unknown, entries: Entry[], waiters: (() => void)[]): void {
-    this.stats.failedWrites++;
-    this.opts.logger.error({ err, records: entries.length }, 'call records not written; will retry');
-    for (const e of entries) {
-      if (e.queued) continue;
-      e.queued = true;
-      this.queue.push(e);
-    }
-    for (const w of waiters) w();
-    if (!this.closed) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        void this.flush();
-      }, this.retryDelay);
-      this.retryTimer.unref();
-      this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
-    }
-  }
-
-  private offload(records: FunctionCallRecord[]): Promise<void>[] | undefined {
-    return offloadLarge(this.opts.blobs, records, this.opts.offloadBytes, () => this.stats.offloaded++);
-  }
-
-  /** Offloads large content to the blob store (rarely any), then writes the batch. */
-  private write(records: FunctionCallRecord[]): Promise<void> {
-    const offloads = this.offload(records);
-    if (!offloads) return this.opts.store.calls.putMany(records);
-    return Promise.all(offloads).then(() => this.opts.store.calls.putMany(records));
   }
 }
