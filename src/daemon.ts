@@ -56,10 +56,10 @@ export interface Daemon {
 export async function createDaemon(config: Config, logger: Logger): Promise<Daemon> {
   const workers = new WorkerPools(config.limits, logger, sandboxesFor(config));
   const parts = await openServingParts(config, logger, workers);
-  const { store, blobs, bundles, registry, endpoints, recorder, bus } = parts;
+  const { store, blobs, bundles, registry, endpoints, recorder, bus, tasks } = parts;
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
   if (!config.configFile) await endpoints.ensure(DEFAULT_ENDPOINT);
-  const engine = createEngine(config, registry, logger);
+  const engine = createEngine(config, registry, logger, tasks);
   if (recorder) {
     engine.recorder = recorder;
     engine.asyncWaitMs = config.asyncWaitMs;

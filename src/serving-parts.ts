@@ -19,6 +19,7 @@ import type { Logger } from './observability/logger.js';
 import { EndpointRegistry } from './registry/endpoints.js';
 import { StoreEndpoints } from './registry/store-endpoints.js';
 import type { Store } from './store/index.js';
+import { TaskRegistry } from './tasks/task-registry.js';
 import { openStore } from './store/open.js';
 
 export interface ServingParts {
@@ -30,6 +31,8 @@ export interface ServingParts {
   readonly bus: Bus;
   /** Unless MCPD_RECORD_CALLS=false. */
   readonly recorder: CallRecorder | undefined;
+  /** This instance's MCP tasks (the engine's): cancellations for them may come over the bus. */
+  readonly tasks: TaskRegistry;
   /** Stops the workers, flushes the recorder, closes storage. */
   close(): Promise<void>;
 }
@@ -66,7 +69,16 @@ export async function openServingParts(
       })
     : undefined;
   if (recorder) await recoverInterrupted(recorder, logger);
-  await bus.subscribe(endpoints);
+  const tasks = new TaskRegistry();
+  tasks.relay = (cancel) => bus.publishTaskCancel(cancel);
+  await bus.subscribe({
+    registryChanged: (partition) => endpoints.registryChanged(partition),
+    resync: () => void endpoints.resync(),
+    taskCancelled: (cancel) => {
+      if (tasks.cancelHeld(cancel))
+        logger.info({ task: cancel.taskId }, 'task cancelled from another instance');
+    },
+  });
   return {
     store,
     blobs,
@@ -75,6 +87,7 @@ export async function openServingParts(
     endpoints,
     bus,
     recorder,
+    tasks,
     async close() {
       await bus.close();
       await workers.close();

@@ -3,13 +3,17 @@
  * instances' buses that should hear each other.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Bus, BusListener } from './index.js';
+import type { Bus, BusListener, TaskCancel } from './index.js';
 
 export class Heard implements BusListener {
   readonly changes: string[] = [];
+  readonly cancels: TaskCancel[] = [];
   resyncs = 0;
   registryChanged(partition: string): void {
     this.changes.push(partition);
+  }
+  taskCancelled(cancel: TaskCancel): void {
+    this.cancels.push(cancel);
   }
   resync(): void {
     this.resyncs++;
@@ -53,6 +57,26 @@ export function busContract(name: string, open: () => Promise<Bus[]>): void {
       expect(buses[2]!.stats.received).toBe(2);
       expect(buses.map((bus) => bus.connected)).toEqual([true, true, true]);
       expect([a, b, c].every((h) => h!.resyncs === 0)).toBe(true);
+    });
+
+    it('a task cancellation reaches every other instance as sent, and never its sender', async () => {
+      const [a, b, c] = await subscribed();
+      const cancel = {
+        endpointId: 'tenant1#part',
+        taskId: '0190a6f2-7c1e-7b3a-9d4f-5e6a7b8c9d0e',
+        owner: 'u:alice',
+      };
+      buses[1]!.publishTaskCancel(cancel);
+      await eventually(
+        () => a!.cancels.length === 1 && c!.cancels.length === 1,
+        'the cancellation at the others',
+      );
+      expect(a!.cancels).toEqual([cancel]);
+      expect(c!.cancels).toEqual([cancel]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(b!.cancels).toEqual([]);
+      // Not a registry change.
+      expect([a, b, c].every((h) => h!.changes.length === 0)).toBe(true);
     });
 
     it('an instance that closed hears nothing more, and the others still do', async () => {

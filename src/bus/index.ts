@@ -4,12 +4,26 @@
  * every instance, not only after a restart. The bus carries endpoint ids, never records or code: each instance
  * re-reads the store itself, so a lost or forged message can at worst cause a needless re-read.
  *
+ * It also carries task cancellations (ids only): a `tasks/cancel` that reaches an instance other than the one that
+ * runs the task (2026-07-28 requests go to any instance) is passed on, and the instance that holds a task of that
+ * id, endpoint and owner cancels it.
+ *
  * Adapters: `none.ts` (a lone daemon), `memory.ts` (instances in one process), `redis.ts` (instances anywhere).
  */
+
+/** A tasks/cancel for a task that another instance may be running. */
+export interface TaskCancel {
+  readonly endpointId: string;
+  readonly taskId: string;
+  /** The principal that asked: only a task of this owner is cancelled. */
+  readonly owner: string;
+}
 
 export interface BusListener {
   /** Another instance changed this partition's registry. */
   registryChanged(partition: string): void;
+  /** Another instance was asked to cancel a task it does not hold. */
+  taskCancelled(cancel: TaskCancel): void;
   /** Messages may have been missed (the bus was disconnected): re-read everything loaded. */
   resync(): void;
 }
@@ -35,6 +49,8 @@ export interface Bus {
    * that was made: a message that cannot be sent is logged, counted, and sent again once the bus is back.
    */
   publishRegistryChange(partition: string): void;
+  /** Asks the other instances to cancel a task (sent again once the bus is back, as a registry change is). */
+  publishTaskCancel(cancel: TaskCancel): void;
   /** Starts delivering other instances' messages to `listener` (one listener per instance). */
   subscribe(listener: BusListener): Promise<void>;
   close(): Promise<void>;

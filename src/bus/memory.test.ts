@@ -11,7 +11,11 @@ busContract('memory', () => {
 describe('a lone daemon', () => {
   it('has a bus that tells nobody and never fails', async () => {
     const bus = noBus();
-    await bus.subscribe({ registryChanged: () => undefined, resync: () => undefined });
+    await bus.subscribe({
+      registryChanged: () => undefined,
+      taskCancelled: () => undefined,
+      resync: () => undefined,
+    });
     bus.publishRegistryChange('tenant1');
     expect(bus.kind).toBe('none');
     expect(bus.connected).toBe(true);

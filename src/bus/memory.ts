@@ -4,12 +4,17 @@
  */
 import { type Bus, type BusListener, newBusStats } from './index.js';
 
+interface Member {
+  listener: BusListener | undefined;
+  readonly stats: Bus['stats'];
+}
+
 export class MemoryBusHub {
-  private readonly members = new Set<{ listener: BusListener | undefined; stats: Bus['stats'] }>();
+  private readonly members = new Set<Member>();
 
   /** A new instance's bus on this hub. */
   attach(): Bus {
-    const member: { listener: BusListener | undefined; stats: Bus['stats'] } = {
+    const member: Member = {
       listener: undefined,
       stats: newBusStats(),
     };
@@ -18,15 +23,8 @@ export class MemoryBusHub {
       kind: 'memory',
       stats: member.stats,
       connected: true,
-      publishRegistryChange: (partition) => {
-        member.stats.published++;
-        for (const other of this.members) {
-          if (other === member || !other.listener) continue;
-          other.stats.received++;
-          // Delivered on a later turn, as a network bus would.
-          queueMicrotask(() => other.listener?.registryChanged(partition));
-        }
-      },
+      publishRegistryChange: (partition) => this.send(member, (l) => l.registryChanged(partition)),
+      publishTaskCancel: (cancel) => this.send(member, (l) => l.taskCancelled({ ...cancel })),
       subscribe: (listener) => {
         member.listener = listener;
         return Promise.resolve();
@@ -37,5 +35,17 @@ export class MemoryBusHub {
         return Promise.resolve();
       },
     };
+  }
+
+  private send(from: Member, deliver: (listener: BusListener) => void): void {
+    from.stats.published++;
+    for (const other of this.members) {
+      if (other === from || !other.listener) continue;
+      other.stats.received++;
+      // Delivered on a later turn, as a network bus would.
+      queueMicrotask(() => {
+        if (other.listener) deliver(other.listener);
+      });
+    }
   }
 }

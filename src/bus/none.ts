@@ -7,6 +7,7 @@ export function noBus(): Bus {
     stats: newBusStats(),
     connected: true,
     publishRegistryChange: () => undefined,
+    publishTaskCancel: () => undefined,
     subscribe: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -43,13 +43,28 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
         '{"v":1,"origin":"x","partition":"../etc"}',
         '{"v":1,"partition":"t"}',
         JSON.stringify({ v: 1, origin: 'x', partition: 'a'.repeat(2000) }),
+        // Task cancellations naming no valid endpoint, no task, or a task id too long to be one.
+        JSON.stringify({ v: 1, origin: 'x', task: { endpointId: '../etc', taskId: 't', owner: 'u' } }),
+        JSON.stringify({ v: 1, origin: 'x', task: { endpointId: 'e', taskId: '', owner: 'u' } }),
+        JSON.stringify({ v: 1, origin: 'x', task: { endpointId: 'e', taskId: 't'.repeat(300), owner: 'u' } }),
+        JSON.stringify({ v: 1, origin: 'x', task: { endpointId: 'e', taskId: 't' } }),
+        JSON.stringify({ v: 1, origin: 'x', task: 'e/t' }),
       ])
         await raw.publish(`${p}registry`, m);
       await raw.publish(`${p}registry`, '{"v":1,"origin":"x","partition":"good#one"}');
-      await eventually(() => heard.changes.length === 1, 'the one valid message');
+      await raw.publish(
+        `${p}registry`,
+        JSON.stringify({
+          v: 1,
+          origin: 'x',
+          task: { endpointId: 'good', taskId: 't1', owner: 'u', extra: 1 },
+        }),
+      );
+      await eventually(() => heard.changes.length === 1 && heard.cancels.length === 1, 'the valid messages');
       expect(heard.changes).toEqual(['good#one']);
-      expect(a.stats.failures).toBe(5);
-      expect(a.stats.received).toBe(1);
+      expect(heard.cancels).toEqual([{ endpointId: 'good', taskId: 't1', owner: 'u' }]);
+      expect(a.stats.failures).toBe(10);
+      expect(a.stats.received).toBe(2);
     } finally {
       raw.disconnect();
       await a.close();
@@ -74,14 +89,18 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       await limited.subscribe(new Heard());
       expect(limited.connected).toBe(false);
       limited.publishRegistryChange('tenant1');
-      await eventually(() => limited.stats.failures >= 1, 'the refused publish to be counted');
+      limited.publishTaskCancel({ endpointId: 'tenant1', taskId: 't1', owner: 'u' });
+      await eventually(() => limited.stats.failures >= 2, 'the refused publishes to be counted');
       expect(limited.stats.published).toBe(0);
       expect(logs.join('\n')).toMatch(/could not tell other instances/);
+      expect(logs.join('\n')).toMatch(/could not pass a task cancellation on/);
       expect(logs.join('\n')).not.toContain('secret-pw');
       // Once Redis accepts it, the kept change goes out on its own: no reconnection is needed.
       await raw.call('ACL', 'SETUSER', user, '+publish');
       await eventually(() => heard.changes.includes('tenant1'), 'the kept change');
-      expect(limited.stats.published).toBe(1);
+      await eventually(() => heard.cancels.length === 1, 'the kept cancellation');
+      expect(heard.cancels).toEqual([{ endpointId: 'tenant1', taskId: 't1', owner: 'u' }]);
+      expect(limited.stats.published).toBe(2);
     } finally {
       await Promise.all([limited.close(), listener.close()]);
       await raw.call('ACL', 'DELUSER', user);

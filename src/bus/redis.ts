@@ -4,13 +4,14 @@
  * - a message this instance could not send (Redis down) is kept and sent once the connection is back;
  * - when this instance's subscription comes back after a disconnection, it re-reads everything it has loaded
  *   (`resync`), since others' messages of that time are lost.
- * Messages carry a random id of the sending process, so an instance skips its own.
+ * Messages carry a random id of the sending process, so an instance skips its own. A message is a registry change
+ * (`partition`) or a task cancellation (`task`).
  */
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import { PARTITION } from '../registry/endpoints.js';
-import { type Bus, type BusListener, type BusStats, newBusStats } from './index.js';
+import { type Bus, type BusListener, type BusStats, newBusStats, type TaskCancel } from './index.js';
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://` URL, with credentials and database when needed. */
@@ -22,14 +23,14 @@ export interface RedisBusOptions {
   readonly retryMs?: number;
 }
 
-interface Message {
-  v: 1;
-  origin: string;
-  partition: string;
-}
+type Message = { v: 1; origin: string; partition: string } | { v: 1; origin: string; task: TaskCancel };
 
 /** Longer than any message this bus sends; anything longer is not one of ours. */
 const MAX_MESSAGE = 1024;
+/** Task ids are call ids (UUIDs); owners are principal ids. */
+const MAX_ID = 256;
+/** Cancellations kept while Redis is away, newest last; older ones are dropped beyond this. */
+const MAX_UNSENT_CANCELS = 1000;
 
 export class RedisBus implements Bus {
   readonly kind = 'redis';
@@ -39,6 +40,7 @@ export class RedisBus implements Bus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly unsent = new Set<string>();
+  private unsentCancels: TaskCancel[] = [];
   private listener: BusListener | undefined;
   private subscribed = false;
   private listening: Promise<void> | undefined;
@@ -82,14 +84,24 @@ export class RedisBus implements Bus {
       this.keep(partition, new Error(`not connected (${this.pub.status})`));
       return;
     }
-    const message: Message = { v: 1, origin: this.origin, partition };
-    this.pub.publish(this.channel, JSON.stringify(message)).then(
-      () => {
-        this.stats.published++;
-        this.retryMs = this.opts.retryMs ?? 1000;
-      },
-      (err: unknown) => this.keep(partition, err),
-    );
+    this.send({ v: 1, origin: this.origin, partition }, (err) => this.keep(partition, err));
+  }
+
+  publishTaskCancel(cancel: TaskCancel): void {
+    if (this.closed) return;
+    const task = { endpointId: cancel.endpointId, taskId: cancel.taskId, owner: cancel.owner };
+    if (this.pub.status !== 'ready') {
+      this.keepCancel(task, new Error(`not connected (${this.pub.status})`));
+      return;
+    }
+    this.send({ v: 1, origin: this.origin, task }, (err) => this.keepCancel(task, err));
+  }
+
+  private send(message: Message, failed: (err: unknown) => void): void {
+    this.pub.publish(this.channel, JSON.stringify(message)).then(() => {
+      this.stats.published++;
+      this.retryMs = this.opts.retryMs ?? 1000;
+    }, failed);
   }
 
   async subscribe(listener: BusListener): Promise<void> {
@@ -157,16 +169,31 @@ export class RedisBus implements Bus {
     }
     if (m.origin === this.origin) return;
     this.stats.received++;
-    this.listener?.registryChanged(m.partition);
+    if ('task' in m) this.listener?.taskCancelled(m.task);
+    else this.listener?.registryChanged(m.partition);
   }
 
   private keep(partition: string, err: unknown): void {
-    this.stats.failures++;
     this.unsent.add(partition);
     this.opts.logger.warn(
       { err, partition },
       'bus: could not tell other instances of a change; will send it when Redis is back',
     );
+    this.retryLater();
+  }
+
+  private keepCancel(task: TaskCancel, err: unknown): void {
+    this.unsentCancels.push(task);
+    if (this.unsentCancels.length > MAX_UNSENT_CANCELS) this.unsentCancels.shift();
+    this.opts.logger.warn(
+      { err, task: task.taskId },
+      'bus: could not pass a task cancellation on; will send it when Redis is back',
+    );
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    this.stats.failures++;
     // Refused while connected (out of memory, a missing ACL right): no reconnection will come to send it, so try
     // again on a timer, backing off to every 30 s.
     if (this.pub.status === 'ready' && !this.retryTimer && !this.closed) {
@@ -183,6 +210,9 @@ export class RedisBus implements Bus {
     const pending = [...this.unsent];
     this.unsent.clear();
     for (const p of pending) this.publishRegistryChange(p);
+    const cancels = this.unsentCancels;
+    this.unsentCancels = [];
+    for (const c of cancels) this.publishTaskCancel(c);
   }
 
   /** Logs a connection going down once (ioredis reports every failed retry), and coming back. */
@@ -210,9 +240,17 @@ function parse(text: string): Message | undefined {
   } catch {
     return undefined;
   }
-  const o = m as Partial<Message> | null;
-  if (typeof o !== 'object' || o === null || o.v !== 1) return undefined;
-  if (typeof o.origin !== 'string' || typeof o.partition !== 'string' || !PARTITION.test(o.partition))
-    return undefined;
+  const o = m as { v?: unknown; origin?: unknown; partition?: unknown; task?: unknown } | null;
+  if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.origin !== 'string') return undefined;
+  if (o.task !== undefined) {
+    const t = o.task as Partial<Record<keyof TaskCancel, unknown>> | null;
+    if (typeof t !== 'object' || t === null) return undefined;
+    const { endpointId, taskId, owner } = t;
+    if (typeof endpointId !== 'string' || !PARTITION.test(endpointId)) return undefined;
+    if (typeof taskId !== 'string' || taskId === '' || taskId.length > MAX_ID) return undefined;
+    if (typeof owner !== 'string' || owner.length > MAX_ID) return undefined;
+    return { v: 1, origin: o.origin, task: { endpointId, taskId, owner } };
+  }
+  if (typeof o.partition !== 'string' || !PARTITION.test(o.partition)) return undefined;
   return { v: 1, origin: o.origin, partition: o.partition };
 }

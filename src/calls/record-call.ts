@@ -9,6 +9,21 @@ import { type CallEnd, type CallRecorder, RECORDED_BEHIND } from './recorder.js'
 
 export const MODERN_ERA = '2026-07-28';
 
+/**
+ * The note of a call that failed after its request was cancelled (notifications/cancelled, a closed 2026 stream, a
+ * cancelled task), whatever the code said as it stopped: `cancelled: ` and the reason. A task rebuilt from its record
+ * on another instance reads it as `cancelled` (tasks/task-registry.ts).
+ */
+export const CANCELLED_NOTE = 'cancelled: ';
+
+const reasonOf = (reason: unknown): string => (reason instanceof Error ? reason.message : String(reason));
+
+/** A failed end of a call whose request was cancelled says so. */
+function noteCancel(end: CallEnd, rc: RequestContext): CallEnd {
+  if (end.status !== 'failed' || !rc.cancel.aborted) return end;
+  return { ...end, notes: CANCELLED_NOTE + reasonOf(rc.cancel.reason) };
+}
+
 export function recordCall<R>(
   recorder: CallRecorder | undefined,
   rc: RequestContext,
@@ -37,7 +52,7 @@ export function recordCall<R>(
   });
   onBegin?.(handle.uuid);
   const done = (result: R): R | Promise<R> => {
-    const written = recorder.end(handle, summarize(result));
+    const written = recorder.end(handle, noteCancel(summarize(result), rc));
     return written === RECORDED_BEHIND ? result : written.then(() => result);
   };
   const failed = (err: unknown): Promise<R> => {
@@ -45,7 +60,7 @@ export function recordCall<R>(
       err instanceof InputRequired
         ? { status: 'completed', content: null, notes: 'input required: the client answers in a retry' }
         : { status: 'failed', content: null, notes: err instanceof Error ? err.message : String(err) };
-    return recorder.end(handle, end).then(() => Promise.reject(err as Error));
+    return recorder.end(handle, noteCancel(end, rc)).then(() => Promise.reject(err as Error));
   };
   let pending: R | Promise<R>;
   try {

@@ -66,7 +66,11 @@ async function direct(
   const blobs = await openBlobStore(config.blobs, config.initializeTables);
   const bus = await openBus(config.redis, silentLogger);
   try {
-    await bus.subscribe({ registryChanged: () => undefined, resync: () => undefined });
+    await bus.subscribe({
+      registryChanged: () => undefined,
+      taskCancelled: () => undefined,
+      resync: () => undefined,
+    });
     const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));
     const endpoints = new StoreEndpoints({
       store,

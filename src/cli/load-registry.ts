@@ -1,6 +1,7 @@
 /** Builds the endpoint registry from the config file (endpoint `default`) and its engine, shared by serve and stdio. */
 import type { Config } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { WorkerPools } from '../execution/worker/pools.js';
 import type { Logger } from '../observability/logger.js';
 import { emptyCatalog } from '../registry/catalog.js';
@@ -28,13 +29,19 @@ export async function loadDefaultEndpoint(
 }
 
 /** The engine for a registry, configured from Config, with list changes announced to connected clients. */
-export function createEngine(config: Config, registry: EndpointRegistry, logger: Logger): Engine {
+export function createEngine(
+  config: Config,
+  registry: EndpointRegistry,
+  logger: Logger,
+  tasks?: TaskRegistry,
+): Engine {
   const engine = new Engine({
     endpoints: registry,
     logger,
     pageSize: config.pageSize,
     requestStateSecret: config.requestStateKey,
     cacheTtlMs: config.cacheTtlMs,
+    ...(tasks ? { tasks } : {}),
   });
   registry.onChange((id, kinds) => {
     for (const k of kinds) engine.notifyListChanged(id, k);

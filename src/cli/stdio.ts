@@ -67,7 +67,7 @@ async function runStoreEndpoint(
     const endpoint = await parts.endpoints.ensure(partition);
     if (!endpoint)
       throw new ConfigError(`No endpoint ${partition} in the store (deploy a bundle to it first)`);
-    const engine = createEngine(config, parts.registry, logger);
+    const engine = createEngine(config, parts.registry, logger, parts.tasks);
     engine.recorder = parts.recorder;
     const conn = serveStdio({ engine, endpointId: partition, input: process.stdin, output: process.stdout });
     const stop = () => conn.close();

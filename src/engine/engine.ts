@@ -63,6 +63,8 @@ export interface EngineOptions {
   requestStateSecret?: string | undefined;
   /** ttlMs hint on cacheable 2026-07-28 results. */
   cacheTtlMs?: number;
+  /** The instance's tasks, when they are shared with the bus (serving-parts.ts); default: a registry of its own. */
+  tasks?: TaskRegistry;
 }
 
 export type MethodHandler = (params: Params, ctx: RequestContext, engine: Engine) => unknown;
@@ -89,7 +91,7 @@ export class Engine {
   /** Records every tools/call, resources/read and prompts/get when set (the daemon sets it; stdio does not). */
   recorder: CallRecorder | undefined;
   /** Calls running (or done) as MCP tasks, by id. */
-  readonly tasks = new TaskRegistry();
+  readonly tasks: TaskRegistry;
   /** Calls per kind, returned and failed (for /metrics). */
   readonly callCounts: CallCounts = newCallCounts();
   /** How long an `is_async` tool call may run before the caller gets its `mcp://function-call/{uuid}` handle. */
@@ -109,6 +111,7 @@ export class Engine {
     this.clientRequestTimeoutMs = opts.clientRequestTimeoutMs ?? 600_000;
     this.requestState = RequestStateCodec.create(opts.requestStateSecret);
     this.cacheTtlMs = opts.cacheTtlMs ?? 0;
+    this.tasks = opts.tasks ?? new TaskRegistry();
     for (const table of [
       lifecycleMethods,
       toolMethods,

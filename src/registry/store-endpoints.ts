@@ -41,7 +41,8 @@ interface RefreshSlot {
 /** How many endpoints a resync re-reads at once. */
 const RESYNC_CONCURRENCY = 4;
 
-export class StoreEndpoints implements BusListener {
+/** Hears registry changes on the bus (task cancellations go to the task registry: serving-parts.ts). */
+export class StoreEndpoints implements Pick<BusListener, 'registryChanged' | 'resync'> {
   private readonly loading = new Map<string, Promise<Endpoint | undefined>>();
   /** The refresh running or queued per partition: refreshes of one endpoint never overlap. */
   private readonly refreshing = new Map<string, RefreshSlot>();

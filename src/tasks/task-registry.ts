@@ -5,6 +5,8 @@
  * calls are recorded, so a finished task is still found in the call history by another instance or after a restart
  * (see `fromRecord`).
  */
+import type { TaskCancel } from '../bus/index.js';
+import { CANCELLED_NOTE } from '../calls/record-call.js';
 import type { FunctionCallRecord } from '../store/index.js';
 import { Task } from './task.js';
 
@@ -17,6 +19,11 @@ const MAX_TASKS_PER_OWNER = 1_000;
 const ownerKey = (endpointId: string, owner: string) => `${endpointId}\u0000${owner}`;
 
 export class TaskRegistry {
+  /**
+   * Passes a cancellation on to the other instances (the bus), for a task that runs elsewhere: a 2026-07-28
+   * tasks/cancel may reach any instance. Unset for a lone daemon.
+   */
+  relay: ((cancel: TaskCancel) => void) | undefined;
   private readonly tasks = new Map<string, Task>();
   /** Each owner's tasks on each endpoint, oldest first: listing and trimming never look at anyone else's. */
   private readonly byOwner = new Map<string, Map<string, Task>>();
@@ -47,6 +54,19 @@ export class TaskRegistry {
 
   get size(): number {
     return this.tasks.size;
+  }
+
+  /** Asks the instance that runs a task this one does not hold to cancel it. */
+  cancelElsewhere(cancel: TaskCancel): void {
+    this.relay?.(cancel);
+  }
+
+  /** Another instance was asked to cancel a task: cancels it when it is held here, for that endpoint and owner. */
+  cancelHeld(cancel: TaskCancel): boolean {
+    const task = this.get(cancel.taskId, cancel.endpointId, cancel.owner);
+    if (!task || task.terminal) return false;
+    task.cancelNow();
+    return true;
   }
 
   /** Cancels every task still running (shutdown). */
@@ -88,7 +108,8 @@ export function taskTtl(requested: unknown): number {
 
 /**
  * A task this instance does not hold, rebuilt from its call record (finished elsewhere, or before a restart).
- * A call still `in_process` elsewhere is `working`; a crash leaves it `failed` with its note.
+ * A call still `in_process` elsewhere is `working`; a crash leaves it `failed` with its note; a call that failed
+ * because it was cancelled (its note says so) is `cancelled`.
  */
 export function fromRecord(
   record: FunctionCallRecord,
@@ -112,6 +133,8 @@ export function fromRecord(
       content,
       ...(record.structured_content === undefined ? {} : { structuredContent: record.structured_content }),
     });
+  } else if (record.status === 'failed' && record.notes?.startsWith(CANCELLED_NOTE)) {
+    task.cancelNow();
   } else if (record.status === 'failed') {
     task.complete({
       content: content.length > 0 ? content : [{ type: 'text', text: record.notes ?? 'The call failed' }],

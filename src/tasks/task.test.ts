@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Cancellation } from '../engine/cancellation.js';
+import { CANCELLED_NOTE } from '../calls/record-call.js';
 import { McpError } from '../protocol/errors.js';
 import type { FunctionCallRecord } from '../store/index.js';
 import { Task } from './task.js';
@@ -160,5 +161,41 @@ describe('TaskRegistry', () => {
       result: { isError: true, content: [{ text: 'it broke' }] },
     });
     expect(fromRecord({ ...record, status: 'in_process' }, 'handshake', 'alice')?.status).toBe('working');
+    // A call that failed because it was cancelled (record-call.ts writes the note) is a cancelled task.
+    const cancelled = fromRecord(
+      { ...record, notes: `${CANCELLED_NOTE}The task was cancelled` },
+      'handshake',
+      'alice',
+    );
+    expect(cancelled?.toHandshake()).toMatchObject({
+      taskId: 'u1',
+      status: 'cancelled',
+      lastUpdatedAt: '2026-01-01T00:00:01.000Z',
+    });
+    // Only a failed one: a completed call whose note happens to start so is completed.
+    expect(
+      fromRecord({ ...record, status: 'completed', notes: CANCELLED_NOTE }, 'modern', 'alice')?.status,
+    ).toBe('completed');
+  });
+
+  it('cancels a held task for a cancellation naming its endpoint and owner, and relays one it does not hold', () => {
+    const r = new TaskRegistry();
+    const relayed: unknown[] = [];
+    const t = task({});
+    r.add(t);
+    expect(r.cancelHeld({ endpointId: 'ep', taskId: 't1', owner: 'bob' })).toBe(false);
+    expect(r.cancelHeld({ endpointId: 'other', taskId: 't1', owner: 'alice' })).toBe(false);
+    expect(r.cancelHeld({ endpointId: 'ep', taskId: 'nope', owner: 'alice' })).toBe(false);
+    expect(t.status).toBe('working');
+    expect(r.cancelHeld({ endpointId: 'ep', taskId: 't1', owner: 'alice' })).toBe(true);
+    expect(t.status).toBe('cancelled');
+    // Already ended: nothing more to do.
+    expect(r.cancelHeld({ endpointId: 'ep', taskId: 't1', owner: 'alice' })).toBe(false);
+    // A lone daemon has nobody to relay to; with a bus, the cancellation goes out as asked.
+    r.cancelElsewhere({ endpointId: 'ep', taskId: 'x', owner: 'alice' });
+    r.relay = (c) => relayed.push(c);
+    r.cancelElsewhere({ endpointId: 'ep', taskId: 'x', owner: 'alice' });
+    expect(relayed).toEqual([{ endpointId: 'ep', taskId: 'x', owner: 'alice' }]);
+    r.cancelAll();
   });
 });

@@ -19,25 +19,52 @@ import { paginate } from '../pagination.js';
 
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 
+/** The task named by `params.taskId`: held by this instance, or rebuilt from its call record (`held` false). */
 async function find(
   params: Record<string, unknown>,
   ctx: RequestContext,
   engine: Engine,
   era: TaskEra,
-): Promise<Task> {
+): Promise<{ task: Task; held: boolean }> {
   const id = params['taskId'];
   if (typeof id !== 'string' || id === '') throw invalidParams('taskId is required');
   const owner = ctx.session.principal;
   const held = engine.tasks.get(id, ctx.endpoint.id, owner);
-  if (held) return held;
+  if (held) return { task: held, held: true };
   const record = await engine.recorder?.get(ctx.endpoint.id, id).catch(() => undefined);
   const rebuilt = record ? fromRecord(record, era, owner) : undefined;
   if (rebuilt && record) {
     const content = await engine.recorder?.content(record).catch(() => undefined);
     if (Array.isArray(content) && rebuilt.result) rebuilt.result['content'] = content;
-    return rebuilt;
+    return { task: rebuilt, held: false };
   }
   throw invalidParams(`Failed to retrieve task: no task ${id}`);
+}
+
+/**
+ * Cancels a task. One that runs on another instance (its record is still `in_process`) is cancelled there, through
+ * the bus; the answer shows it cancelled, as the record will once that instance has stopped it.
+ */
+function cancel(found: { task: Task; held: boolean }, ctx: RequestContext, engine: Engine): void {
+  const { task, held } = found;
+  if (!held && !task.terminal) {
+    engine.tasks.cancelElsewhere({
+      endpointId: ctx.endpoint.id,
+      taskId: task.id,
+      owner: ctx.session.principal,
+    });
+  }
+  task.cancelNow();
+}
+
+/** Input for a task another instance runs cannot be given here: said, rather than dropped. */
+function heldHere(found: { task: Task; held: boolean }): Task {
+  if (!found.held && !found.task.terminal) {
+    throw invalidParams(
+      `Task ${found.task.id} runs on another instance of this server; its input can only be given there`,
+    );
+  }
+  return found.task;
 }
 
 function requireHandshakeTasks(ctx: RequestContext, method: string): void {
@@ -67,6 +94,34 @@ function nextChange(task: Task, ctx: RequestContext): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
     void task.changed().then(done);
   });
+}
+
+/**
+ * tasks/result for a task another instance runs: its record is read again every poll interval until the task ends
+ * there (or this request is cancelled). Input the task waits for can only be given on that instance.
+ */
+async function untilRecorded(
+  task: Task,
+  params: Record<string, unknown>,
+  ctx: RequestContext,
+  engine: Engine,
+): Promise<Task> {
+  let current = task;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  ctx.cancel.onAbort(() => {
+    clearTimeout(timer);
+    wake?.();
+  });
+  while (!current.terminal) {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, current.pollIntervalMs);
+    });
+    if (ctx.cancel.aborted) throw new McpError(ErrorCode.RequestTimeout, 'tasks/result was cancelled');
+    current = (await find(params, ctx, engine, 'handshake')).task;
+  }
+  return current;
 }
 
 async function awaitResult(
@@ -99,13 +154,15 @@ export const handshakeTaskMethods: MethodTable = {
   'tasks/get': {
     async run(params, ctx, engine) {
       requireHandshakeTasks(ctx, 'tasks/get');
-      return (await find(params, ctx, engine, 'handshake')).toHandshake();
+      return (await find(params, ctx, engine, 'handshake')).task.toHandshake();
     },
   },
   'tasks/result': {
     async run(params, ctx, engine) {
       requireHandshakeTasks(ctx, 'tasks/result');
-      return awaitResult(await find(params, ctx, engine, 'handshake'), ctx, engine);
+      const found = await find(params, ctx, engine, 'handshake');
+      if (found.held) return awaitResult(found.task, ctx, engine);
+      return finalOf(await untilRecorded(found.task, params, ctx, engine));
     },
   },
   'tasks/list': {
@@ -120,9 +177,10 @@ export const handshakeTaskMethods: MethodTable = {
   'tasks/cancel': {
     async run(params, ctx, engine) {
       requireHandshakeTasks(ctx, 'tasks/cancel');
-      const task = await find(params, ctx, engine, 'handshake');
+      const found = await find(params, ctx, engine, 'handshake');
+      const { task } = found;
       if (task.terminal) throw invalidParams(`Cannot cancel task: already in terminal status ${task.status}`);
-      task.cancelNow();
+      cancel(found, ctx, engine);
       return task.toHandshake();
     },
   },
@@ -136,7 +194,7 @@ export const modernTaskMethods: MethodTable = {
   'tasks/get': {
     async run(params, ctx, engine) {
       requireExtension(ctx, 'tasks/get');
-      return (await find(params, ctx, engine, 'modern')).toModern(true);
+      return (await find(params, ctx, engine, 'modern')).task.toModern(true);
     },
   },
   'tasks/update': {
@@ -146,15 +204,14 @@ export const modernTaskMethods: MethodTable = {
       if (typeof responses !== 'object' || responses === null || Array.isArray(responses)) {
         throw invalidParams('tasks/update requires an inputResponses object');
       }
-      const task = await find(params, ctx, engine, 'modern');
-      task.answer(responses as Record<string, unknown>);
+      heldHere(await find(params, ctx, engine, 'modern')).answer(responses as Record<string, unknown>);
       return {};
     },
   },
   'tasks/cancel': {
     async run(params, ctx, engine) {
       requireExtension(ctx, 'tasks/cancel');
-      (await find(params, ctx, engine, 'modern')).cancelNow();
+      cancel(await find(params, ctx, engine, 'modern'), ctx, engine);
       return {};
     },
   },

@@ -1,0 +1,242 @@
+/**
+ * MCP tasks when requests reach another instance than the one running the task (2026-07-28 requests may go to any
+ * instance behind a load balancer), on both storage stacks, with a real Redis bus:
+ * - tasks/cancel through another instance cancels the task where it runs (over the bus), and the call record then
+ *   says so, so every instance answers `cancelled`;
+ * - tasks/update through another instance is refused with a clear error instead of being dropped;
+ * - tasks/result (2025-11-25) through another instance waits for the record and answers the result.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../src/bus/contract.js';
+import { CANCELLED_NOTE } from '../../src/calls/record-call.js';
+import {
+  CONFORMANCE_CONFIG,
+  initSession,
+  type RunningDaemon,
+  startDaemon,
+  STREAMABLE_HEADERS,
+} from '../helpers/daemon.js';
+import { type RunningRedis, redisUnavailable, startRedis } from '../helpers/redis.js';
+import { STACKS } from './support.js';
+
+const unavailable = redisUnavailable();
+
+type Reply = {
+  status: number;
+  body: { result?: Record<string, unknown>; error?: { code: number; message: string } };
+};
+
+/** A 2026-07-28 request that declares the tasks extension. */
+const modern = (
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  name?: string,
+): Promise<Reply> =>
+  fetch(`${url}/default/mcp`, {
+    method: 'POST',
+    headers: {
+      ...STREAMABLE_HEADERS,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(name === undefined ? {} : { 'mcp-name': name }),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      params: {
+        ...params,
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'across', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {
+            elicitation: {},
+            extensions: { 'io.modelcontextprotocol/tasks': {} },
+          },
+        },
+      },
+    }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Reply['body'] }));
+
+/** A request on a 2025-11-25 session; the answer may come as JSON or as an SSE stream. */
+async function handshake(url: string, sid: string, method: string, params: Record<string, unknown>) {
+  const r = await fetch(`${url}/default/mcp`, {
+    method: 'POST',
+    headers: { ...STREAMABLE_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
+  });
+  const text = await r.text();
+  if (!(r.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    return JSON.parse(text) as Reply['body'];
+  }
+  const messages = text
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as Reply['body'] & { id?: unknown });
+  const answer = messages.find((m) => m.id === 7);
+  if (!answer) throw new Error(`no answer in ${text}`);
+  return answer;
+}
+
+const statusOn = async (url: string, taskId: string) =>
+  String((await modern(url, 'tasks/get', { taskId }, taskId)).body.result?.['status']);
+
+describe.skipIf(unavailable).each(STACKS)(
+  `tasks across instances sharing $name${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+  (stack) => {
+    let redis: RunningRedis;
+    let closeStack: () => Promise<void>;
+    let a: RunningDaemon;
+    let b: RunningDaemon;
+    let shared: string;
+
+    beforeAll(async () => {
+      const [s, r] = await Promise.all([stack.start(), startRedis()]);
+      closeStack = s.close;
+      redis = r;
+      shared = mkdtempSync(join(tmpdir(), 'mcpd-tasks-across-'));
+      const env = {
+        ...s.env,
+        MCPD_SQLITE_FILE: join(shared, 'mcpd.db'),
+        MCPD_BLOB_DIR: join(shared, 'blobs'),
+        MCPD_REDIS_URL: redis.url,
+        MCPD_REDIS_PREFIX: `mcpd-tasks-${process.pid}-${Date.now()}:`,
+      };
+      [a, b] = await Promise.all([
+        startDaemon(env, CONFORMANCE_CONFIG),
+        startDaemon(env, CONFORMANCE_CONFIG),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([a?.close(), b?.close()]);
+      await Promise.all([closeStack?.(), redis?.close()]);
+      rmSync(shared, { recursive: true, force: true });
+    });
+
+    it('tasks/cancel through another instance cancels the task where it runs, and every instance says so', async () => {
+      const created = await modern(
+        a.url,
+        'tools/call',
+        { name: 'slow_compute', arguments: { seconds: 60 } },
+        'slow_compute',
+      );
+      expect(created.body.result).toMatchObject({ resultType: 'task', status: 'working' });
+      const taskId = String(created.body.result?.['taskId']);
+      // B knows the task from its call record once that is written.
+      let seen = '';
+      for (let i = 0; i < 100 && seen !== 'working'; i++) {
+        seen = await statusOn(b.url, taskId);
+        if (seen !== 'working') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen).toBe('working');
+      expect(a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')).toBeDefined();
+      expect(b.daemon.engine.tasks.get(taskId, 'default', 'anonymous')).toBeUndefined();
+
+      const ack = await modern(b.url, 'tasks/cancel', { taskId }, taskId);
+      expect(ack.body.error).toBeUndefined();
+      // The instance that runs it hears the cancellation over the bus and stops the call.
+      const held = a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')!;
+      await eventually(() => held.status === 'cancelled', 'the task cancelled where it runs');
+      expect(await statusOn(a.url, taskId)).toBe('cancelled');
+      // Its record says why, so the other instance (and a restart) answers cancelled too.
+      let onB = '';
+      for (let i = 0; i < 100 && onB !== 'cancelled'; i++) {
+        onB = await statusOn(b.url, taskId);
+        if (onB !== 'cancelled') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(onB).toBe('cancelled');
+      const record = await b.daemon.engine.recorder!.get('default', taskId);
+      expect(record).toMatchObject({
+        status: 'failed',
+        notes: expect.stringMatching(new RegExp(`^${CANCELLED_NOTE}`)),
+      });
+      expect(b.daemon.bus.stats.published).toBeGreaterThanOrEqual(1);
+      expect(a.daemon.bus.stats.received).toBeGreaterThanOrEqual(1);
+    });
+
+    it('a cancellation for a task of another owner, or of a finished task, changes nothing', async () => {
+      const created = await modern(
+        a.url,
+        'tools/call',
+        { name: 'slow_compute', arguments: { seconds: 60 } },
+        'slow_compute',
+      );
+      const taskId = String(created.body.result?.['taskId']);
+      const held = a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')!;
+      // As a forged or mistaken message would say: same task, another owner; another endpoint.
+      b.daemon.bus.publishTaskCancel({ endpointId: 'default', taskId, owner: 'u:mallory' });
+      b.daemon.bus.publishTaskCancel({ endpointId: 'other', taskId, owner: 'anonymous' });
+      const before = a.daemon.bus.stats.received;
+      await eventually(
+        () => a.daemon.bus.stats.received >= before + 2,
+        'both messages at the running instance',
+      );
+      expect(held.status).toBe('working');
+      held.cancelNow();
+    });
+
+    it('tasks/update through another instance is refused, not dropped; the task still takes it where it runs', async () => {
+      const created = await modern(
+        a.url,
+        'tools/call',
+        { name: 'multi_input', arguments: {} },
+        'multi_input',
+      );
+      const taskId = String(created.body.result?.['taskId']);
+      const held = a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')!;
+      await eventually(() => held.status === 'input_required', 'the task to ask for input');
+      // B's view comes from the record: working, and input only A can take.
+      let onB: Reply | undefined;
+      for (let i = 0; i < 100; i++) {
+        onB = await modern(
+          b.url,
+          'tasks/update',
+          { taskId, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } },
+          taskId,
+        );
+        if (onB.body.error?.code === -32602 && /another instance/.test(onB.body.error.message)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(onB?.body.error).toMatchObject({
+        code: -32602,
+        message: expect.stringContaining('another instance'),
+      });
+      expect(held.status).toBe('input_required');
+      const ack = await modern(
+        a.url,
+        'tasks/update',
+        { taskId, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } },
+        taskId,
+      );
+      expect(ack.body.error).toBeUndefined();
+      held.cancelNow();
+    });
+
+    it('tasks/result (2025-11-25) through another instance waits for the record and answers the result', async () => {
+      const onA = await initSession(a.url);
+      const created = await handshake(a.url, onA, 'tools/call', {
+        name: 'slow_compute',
+        arguments: { seconds: 1 },
+        task: { ttl: 60_000 },
+      });
+      const taskId = String((created.result?.['task'] as { taskId?: unknown } | undefined)?.taskId);
+      expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
+      // Asked at once: the record may not even be written yet on the other instance; retried until it is.
+      const onB = await initSession(b.url);
+      let answer: Reply['body'] | undefined;
+      for (let i = 0; i < 50; i++) {
+        answer = await handshake(b.url, onB, 'tasks/result', { taskId });
+        if (answer.result) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answer?.result).toMatchObject({
+        content: [{ text: 'Computed result after 1s' }],
+        _meta: { 'io.modelcontextprotocol/related-task': { taskId } },
+      });
+    });
+  },
+);
