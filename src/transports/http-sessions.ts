@@ -11,13 +11,46 @@ import { SessionStreams } from './event-log.js';
 export class HttpSession {
   lastSeen = Date.now();
   streams: SessionStreams | undefined;
-  /** The open standalone (GET) or legacy SSE stream, if any. */
+  /** The newest open standalone (GET) or legacy SSE stream, if any: the one server messages go to. */
   stream: SseWriter | undefined;
+  /** Older standalone GET streams still open, oldest first. */
+  private older: SseWriter[] = [];
 
   constructor(readonly session: Session) {}
 
   get streamLog(): SessionStreams {
     return (this.streams ??= new SessionStreams());
+  }
+
+  /**
+   * A new standalone GET stream, now the newest. A client may hold several (the spec allows it, and the official SDK
+   * keeps two once it has resumed a cancelled request's stream); more than `max` end the oldest, often a half-dead
+   * connection its client gave up on.
+   */
+  addStream(writer: SseWriter, max: number): void {
+    if (this.stream?.isOpen) this.older.push(this.stream);
+    this.older = this.older.filter((w) => w.isOpen);
+    while (this.older.length >= max) this.older.shift()?.end();
+    this.stream = writer;
+  }
+
+  /** A standalone stream closed; returns the newest one still open, which takes its place when it was the newest. */
+  dropStream(writer: SseWriter): SseWriter | undefined {
+    this.older = this.older.filter((w) => w !== writer && w.isOpen);
+    if (this.stream === writer) this.stream = this.older.pop();
+    return this.stream;
+  }
+
+  /** Standalone streams open now. */
+  get openStreams(): number {
+    return this.older.filter((w) => w.isOpen).length + (this.stream?.isOpen ? 1 : 0);
+  }
+
+  /** Ends every open stream (the session is gone). */
+  endStreams(): void {
+    for (const w of this.older) w.end();
+    this.older = [];
+    this.stream?.end();
   }
 }
 
@@ -58,7 +91,7 @@ export class HttpSessionStore {
     this.sessions.delete(id);
     this.hub.remove(s.session);
     s.session.close();
-    s.stream?.end();
+    s.endStreams();
     return true;
   }
 

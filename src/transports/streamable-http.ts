@@ -33,6 +33,9 @@ export interface StreamableHttpOptions extends StreamSettings {
 }
 
 /** 2026-07-28 has no GET stream and no sessions to delete. */
+/** Standalone GET streams a session may hold open at once; a new one beyond ends the oldest. */
+export const MAX_GET_STREAMS = 4;
+
 const modernNotAllowed = (reply: FastifyReply) =>
   reply
     .code(405)
@@ -211,9 +214,8 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
       else resumed.log.writer = writer;
       return reply;
     }
-    // One standalone stream per session: a new GET takes over from an older one (which may be a half-dead
-    // connection the client already gave up on), so reconnecting clients never lock themselves out.
-    http.stream?.end();
+    // Server messages go to the newest GET stream; older ones stay open (up to MAX_GET_STREAMS), so a client holding
+    // two never has them end each other, and a reconnecting client is never locked out.
     reply.hijack();
     const writer = new SseWriter(reply.raw, { 'mcp-session-id': http.session.id ?? '' }, opts.keepAliveMs);
     const log = http.streamLog.standalone();
@@ -221,11 +223,11 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
     else if (atLeast(http.session.protocolVersion, '2025-11-25'))
       writer.prime(log.primeId(), opts.sseRetryMs);
     log.writer = writer;
-    http.stream = writer;
+    http.addStream(writer, MAX_GET_STREAMS);
     http.session.notifier = (m) => log.push(JSON.stringify(m));
     writer.onClose(() => {
-      if (log.writer === writer) log.writer = undefined;
-      if (http.stream === writer) http.stream = undefined;
+      const newest = http.dropStream(writer);
+      if (log.writer === writer) log.writer = newest;
     });
     return reply;
   });

@@ -1,9 +1,10 @@
 /**
  * Streamable HTTP streams read off the wire: SSE answers to POSTs (priming event, ids, progress, result), the
- * standalone GET stream (server notifications, a second GET taking over, keep-alive comments), and resumability
+ * standalone GET streams (server notifications, several per session, keep-alive comments), and resumability
  * with Last-Event-ID (the rest of exactly one stream of one session, no duplicates).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_GET_STREAMS } from '../../src/transports/streamable-http.js';
 import type { RunningDaemon } from '../helpers/daemon.js';
 import {
   asRecord,
@@ -75,6 +76,11 @@ async function touch(sid: string, uri: string): Promise<void> {
 }
 
 /** Opens a GET stream, retrying while the server still counts the previous (client-closed) one as open. */
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}
+
 async function reopenGet(sid: string, headers: Record<string, string>): Promise<RawResponse> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const s = await getStream(base, sid, headers);
@@ -207,7 +213,7 @@ describe('the standalone GET stream', () => {
     expect(asRecord(message(next)['params'])['uri']).toBe('fixture://watched');
   });
 
-  it('a second GET on the same session takes over: the first ends and notifications go to the new one', async () => {
+  it('a second GET on the same session opens beside the first: notifications go to the newest, then back to the first once it closes', async () => {
     const sid = await initSession(base);
     await subscribe(sid, 'fixture://watched');
     const first = track(await getStream(base, sid));
@@ -215,11 +221,36 @@ describe('the standalone GET stream', () => {
     const second = track(await getStream(base, sid));
     expect(second.status).toBe(200);
     expect(second.headers['content-type']).toMatch(/^text\/event-stream/);
-    await first.ended;
-    expect(await first.nextEvent()).toBeUndefined();
     expect((await second.nextEvent())?.id).toBe('0_2');
     await touch(sid, 'fixture://watched');
     expect(methodOf(await second.nextEvent())).toBe('notifications/resources/updated');
+    // The first stayed open (keep-alive comments only), and takes the messages once the newest is gone.
+    second.close();
+    await eventuallyTrue(() => d.daemon.sessions.get(sid)?.openStreams === 1);
+    await touch(sid, 'fixture://watched');
+    const next = await first.nextEvent();
+    expect(next?.id).toBe('0_4');
+    expect(methodOf(next)).toBe('notifications/resources/updated');
+  });
+
+  it(`a session holds at most ${MAX_GET_STREAMS} GET streams: one more ends the oldest`, async () => {
+    const sid = await initSession(base);
+    const streams: RawResponse[] = [];
+    for (let i = 0; i < MAX_GET_STREAMS; i += 1) {
+      const g = track(await getStream(base, sid));
+      expect(g.status).toBe(200);
+      await g.nextEvent(); // the priming event: the stream is open
+      streams.push(g);
+    }
+    const extra = track(await getStream(base, sid));
+    expect(extra.status).toBe(200);
+    await streams[0]!.ended;
+    expect(await streams[0]!.nextEvent()).toBeUndefined();
+    expect(d.daemon.sessions.get(sid)?.openStreams).toBe(MAX_GET_STREAMS);
+    // DELETE ends every one still open.
+    const del = await send(`${base}/default/mcp`, { method: 'DELETE', headers: { 'mcp-session-id': sid } });
+    expect(del.status).toBe(200);
+    await Promise.all([...streams.slice(1), extra].map((g) => g.ended));
   });
 
   it('sends keep-alive comments on an idle stream', async () => {
