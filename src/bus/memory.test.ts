@@ -17,6 +17,7 @@ describe('a lone daemon', () => {
       resync: () => undefined,
     });
     bus.publishRegistryChange('tenant1');
+    bus.publishTaskCancel({ endpointId: 'tenant1', taskId: 't1', owner: 'u' });
     expect(bus.kind).toBe('none');
     expect(bus.connected).toBe(true);
     expect(bus.stats).toEqual({ published: 0, received: 0, failures: 0, resyncs: 0 });

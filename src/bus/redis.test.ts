@@ -128,8 +128,9 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       await Promise.all([a.subscribe(ha), b.subscribe(hb)]);
       await redis.stop();
       await eventually(() => !a.connected && !b.connected, 'both to notice');
-      // A change during the outage: the daemon that made it is not held up, and the message is kept.
+      // A change and a task cancellation during the outage: the daemon is not held up, and the messages are kept.
       a.publishRegistryChange('tenant1');
+      a.publishTaskCancel({ endpointId: 'tenant1', taskId: 't-outage', owner: 'u' });
       // At once when A's publishing connection already knows Redis is gone; when only its subscription noticed so
       // far, once the publish itself fails.
       await eventually(() => a.stats.failures > 0, 'the failed send to be counted');
@@ -137,7 +138,7 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       await eventually(() => a.connected && b.connected, 'both to reconnect', 15_000);
       // The kept change goes out once A's connection is back. Whether B was subscribed again by then depends on
       // which connection came back first; either way B converges, because it re-reads what it serves.
-      await eventually(() => a.stats.published === 1, 'the kept change to be sent', 15_000);
+      await eventually(() => a.stats.published === 2, 'the kept change and cancellation to be sent', 15_000);
       await eventually(() => ha.resyncs === 1 && hb.resyncs === 1, 'a resync on each');
       // And messages flow again.
       a.publishRegistryChange('tenant2');

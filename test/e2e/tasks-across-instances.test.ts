@@ -216,6 +216,46 @@ describe.skipIf(unavailable).each(STACKS)(
       held.cancelNow();
     });
 
+    it('a tasks/result waiting on another instance’s task stops when the client cancels it; the task runs on', async () => {
+      const created = await modern(
+        a.url,
+        'tools/call',
+        { name: 'slow_compute', arguments: { seconds: 60 } },
+        'slow_compute',
+      );
+      const taskId = String(created.body.result?.['taskId']);
+      const held = a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')!;
+      // B knows the task once its record is written.
+      for (let i = 0; i < 100 && (await statusOn(b.url, taskId)) !== 'working'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const onB = await initSession(b.url);
+      const headers = { ...STREAMABLE_HEADERS, 'mcp-session-id': onB, 'mcp-protocol-version': '2025-11-25' };
+      const waiting = fetch(`${b.url}/default/mcp`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 'wait-1', method: 'tasks/result', params: { taskId } }),
+      }).then((r) => r.text());
+      // Once B waits on the record (the task is known there), the client gives up on its request.
+      const session = () => b.daemon.sessions.get(onB)?.session;
+      await eventually(() => (session()?.inflight?.size ?? 0) === 1, 'tasks/result waiting on B');
+      const cancelled = await fetch(`${b.url}/default/mcp`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: 'wait-1', reason: 'the client gave up' },
+        }),
+      });
+      expect(cancelled.status).toBe(202);
+      // The request ends (no result), and nothing of it stays in flight; the task itself is not cancelled.
+      expect(await waiting).not.toContain('"result"');
+      await eventually(() => (session()?.inflight?.size ?? 0) === 0, 'nothing in flight on B');
+      expect(held.status).toBe('working');
+      held.cancelNow();
+    });
+
     it('tasks/result (2025-11-25) through another instance waits for the record and answers the result', async () => {
       const onA = await initSession(a.url);
       const created = await handshake(a.url, onA, 'tools/call', {
