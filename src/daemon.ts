@@ -60,6 +60,11 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   // Without a config file, `default` is an endpoint like any other, served from the store (empty at first).
   if (!config.configFile) await endpoints.ensure(DEFAULT_ENDPOINT);
   const engine = createEngine(config, registry, logger, tasks);
+  // Notifications bundle code asks for reach the clients of every instance.
+  if (bus.kind !== 'none') {
+    engine.noticeRelay = (notice) => bus.publishNotice(notice);
+    parts.onNotice((notice) => engine.deliverNotice(notice));
+  }
   if (recorder) {
     engine.recorder = recorder;
     engine.asyncWaitMs = config.asyncWaitMs;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { BlobStore } from './blobs/index.js';
 import { openBlobStore } from './blobs/open.js';
 import { BundleCache } from './bundles/bundle-cache.js';
-import type { Bus } from './bus/index.js';
+import type { Bus, EndpointNotice } from './bus/index.js';
 import { openBus } from './bus/open.js';
 import { instanceId } from './calls/instance-id.js';
 import { CallRecorder } from './calls/recorder.js';
@@ -33,6 +33,8 @@ export interface ServingParts {
   readonly recorder: CallRecorder | undefined;
   /** This instance's MCP tasks (the engine's): cancellations for them may come over the bus. */
   readonly tasks: TaskRegistry;
+  /** Where the notifications other instances' bundle code asked for go (the engine, once there is one). */
+  onNotice(deliver: (notice: EndpointNotice) => void): void;
   /** Stops the workers, flushes the recorder, closes storage. */
   close(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function openServingParts(
     : undefined;
   if (recorder) await recoverInterrupted(recorder, logger);
   const tasks = new TaskRegistry();
+  let deliver: ((notice: EndpointNotice) => void) | undefined;
   tasks.relay = (cancel) => bus.publishTaskCancel(cancel);
   await bus.subscribe({
     registryChanged: (partition) => endpoints.registryChanged(partition),
@@ -78,6 +81,7 @@ export async function openServingParts(
       if (tasks.cancelHeld(cancel))
         logger.info({ task: cancel.taskId }, 'task cancelled from another instance');
     },
+    notice: (notice) => deliver?.(notice),
   });
   return {
     store,
@@ -88,6 +92,9 @@ export async function openServingParts(
     bus,
     recorder,
     tasks,
+    onNotice: (d) => {
+      deliver = d;
+    },
     async close() {
       await bus.close();
       await workers.close();

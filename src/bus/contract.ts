@@ -3,17 +3,21 @@
  * instances' buses that should hear each other.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Bus, BusListener, TaskCancel } from './index.js';
+import type { Bus, BusListener, EndpointNotice, TaskCancel } from './index.js';
 
 export class Heard implements BusListener {
   readonly changes: string[] = [];
   readonly cancels: TaskCancel[] = [];
+  readonly notices: EndpointNotice[] = [];
   resyncs = 0;
   registryChanged(partition: string): void {
     this.changes.push(partition);
   }
   taskCancelled(cancel: TaskCancel): void {
     this.cancels.push(cancel);
+  }
+  notice(notice: EndpointNotice): void {
+    this.notices.push(notice);
   }
   resync(): void {
     this.resyncs++;
@@ -77,6 +81,22 @@ export function busContract(name: string, open: () => Promise<Bus[]>): void {
       expect(b!.cancels).toEqual([]);
       // Not a registry change.
       expect([a, b, c].every((h) => h!.changes.length === 0)).toBe(true);
+    });
+
+    it("bundle code's notifications reach every other instance as sent, and never their sender", async () => {
+      const [a, b, c] = await subscribed();
+      const updated = { endpointId: 'tenant1', resourceUpdated: 'file:///data/report.csv' };
+      const changed = { endpointId: 'tenant1#part', listChanged: 'tools' as const };
+      buses[0]!.publishNotice(updated);
+      buses[0]!.publishNotice(changed);
+      await eventually(
+        () => b!.notices.length === 2 && c!.notices.length === 2,
+        'both notices at the others',
+      );
+      expect(b!.notices).toEqual([updated, changed]);
+      expect(c!.notices).toEqual([updated, changed]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(a!.notices).toEqual([]);
     });
 
     it('an instance that closed hears nothing more, and the others still do', async () => {

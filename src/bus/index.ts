@@ -6,7 +6,8 @@
  *
  * It also carries task cancellations (ids only): a `tasks/cancel` that reaches an instance other than the one that
  * runs the task (2026-07-28 requests go to any instance) is passed on, and the instance that holds a task of that
- * id, endpoint and owner cancels it.
+ * id, endpoint and owner cancels it. And the notifications bundle code asks for (`ctx.resourceUpdated`,
+ * `ctx.notifyListChanged`), so that clients listening on any instance hear them.
  *
  * Adapters: `none.ts` (a lone daemon), `memory.ts` (instances in one process), `redis.ts` (instances anywhere).
  */
@@ -19,11 +20,18 @@ export interface TaskCancel {
   readonly owner: string;
 }
 
+/** A notification bundle code asked for, for the sessions and listen streams of every instance. */
+export type EndpointNotice =
+  | { readonly endpointId: string; readonly listChanged: 'tools' | 'resources' | 'prompts' }
+  | { readonly endpointId: string; readonly resourceUpdated: string };
+
 export interface BusListener {
   /** Another instance changed this partition's registry. */
   registryChanged(partition: string): void;
   /** Another instance was asked to cancel a task it does not hold. */
   taskCancelled(cancel: TaskCancel): void;
+  /** Bundle code on another instance asked for a notification. */
+  notice(notice: EndpointNotice): void;
   /** Messages may have been missed (the bus was disconnected): re-read everything loaded. */
   resync(): void;
 }
@@ -51,6 +59,8 @@ export interface Bus {
   publishRegistryChange(partition: string): void;
   /** Asks the other instances to cancel a task (sent again once the bus is back, as a registry change is). */
   publishTaskCancel(cancel: TaskCancel): void;
+  /** Tells the other instances' clients what bundle code here asked for (dropped, not kept, while the bus is down). */
+  publishNotice(notice: EndpointNotice): void;
   /** Starts delivering other instances' messages to `listener` (one listener per instance). */
   subscribe(listener: BusListener): Promise<void>;
   close(): Promise<void>;

@@ -14,10 +14,12 @@ describe('a lone daemon', () => {
     await bus.subscribe({
       registryChanged: () => undefined,
       taskCancelled: () => undefined,
+      notice: () => undefined,
       resync: () => undefined,
     });
     bus.publishRegistryChange('tenant1');
     bus.publishTaskCancel({ endpointId: 'tenant1', taskId: 't1', owner: 'u' });
+    bus.publishNotice({ endpointId: 'tenant1', listChanged: 'tools' });
     expect(bus.kind).toBe('none');
     expect(bus.connected).toBe(true);
     expect(bus.stats).toEqual({ published: 0, received: 0, failures: 0, resyncs: 0 });

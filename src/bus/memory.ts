@@ -25,6 +25,7 @@ export class MemoryBusHub {
       connected: true,
       publishRegistryChange: (partition) => this.send(member, (l) => l.registryChanged(partition)),
       publishTaskCancel: (cancel) => this.send(member, (l) => l.taskCancelled({ ...cancel })),
+      publishNotice: (notice) => this.send(member, (l) => l.notice({ ...notice })),
       subscribe: (listener) => {
         member.listener = listener;
         return Promise.resolve();

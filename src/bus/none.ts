@@ -8,6 +8,7 @@ export function noBus(): Bus {
     connected: true,
     publishRegistryChange: () => undefined,
     publishTaskCancel: () => undefined,
+    publishNotice: () => undefined,
     subscribe: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -49,6 +49,12 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
         JSON.stringify({ v: 1, origin: 'x', task: { endpointId: 'e', taskId: 't'.repeat(300), owner: 'u' } }),
         JSON.stringify({ v: 1, origin: 'x', task: { endpointId: 'e', taskId: 't' } }),
         JSON.stringify({ v: 1, origin: 'x', task: 'e/t' }),
+        // Notices for no list, an empty or oversized URI, or no valid endpoint.
+        JSON.stringify({ v: 1, origin: 'x', notice: { endpointId: 'e', listChanged: 'users' } }),
+        JSON.stringify({ v: 1, origin: 'x', notice: { endpointId: 'e', resourceUpdated: '' } }),
+        JSON.stringify({ v: 1, origin: 'x', notice: { endpointId: 'e', resourceUpdated: 'u'.repeat(3000) } }),
+        JSON.stringify({ v: 1, origin: 'x', notice: { endpointId: '../e', listChanged: 'tools' } }),
+        JSON.stringify({ v: 1, origin: 'x', notice: null }),
       ])
         await raw.publish(`${p}registry`, m);
       await raw.publish(`${p}registry`, '{"v":1,"origin":"x","partition":"good#one"}');
@@ -60,11 +66,33 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
           task: { endpointId: 'good', taskId: 't1', owner: 'u', extra: 1 },
         }),
       );
-      await eventually(() => heard.changes.length === 1 && heard.cancels.length === 1, 'the valid messages');
+      await raw.publish(
+        `${p}registry`,
+        JSON.stringify({
+          v: 1,
+          origin: 'x',
+          notice: { endpointId: 'good', resourceUpdated: 'file:///a b', x: 1 },
+        }),
+      );
+      await eventually(
+        () => heard.changes.length === 1 && heard.cancels.length === 1 && heard.notices.length === 1,
+        'the valid messages',
+      );
       expect(heard.changes).toEqual(['good#one']);
       expect(heard.cancels).toEqual([{ endpointId: 'good', taskId: 't1', owner: 'u' }]);
-      expect(a.stats.failures).toBe(10);
-      expect(a.stats.received).toBe(2);
+      expect(heard.notices).toEqual([{ endpointId: 'good', resourceUpdated: 'file:///a b' }]);
+      expect(a.stats.failures).toBe(15);
+      expect(a.stats.received).toBe(3);
+      // A notice with a URI too long to send is not sent at all (the next one is).
+      const other = bus(p);
+      const heardByOther = new Heard();
+      await other.subscribe(heardByOther);
+      a.publishNotice({ endpointId: 'good', resourceUpdated: 'u'.repeat(3000) });
+      a.publishNotice({ endpointId: 'good', listChanged: 'prompts' });
+      await eventually(() => heardByOther.notices.length === 1, 'the sendable notice');
+      expect(heardByOther.notices).toEqual([{ endpointId: 'good', listChanged: 'prompts' }]);
+      expect(a.stats.published).toBe(1);
+      await other.close();
     } finally {
       raw.disconnect();
       await a.close();
@@ -91,6 +119,11 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       limited.publishRegistryChange('tenant1');
       limited.publishTaskCancel({ endpointId: 'tenant1', taskId: 't1', owner: 'u' });
       await eventually(() => limited.stats.failures >= 2, 'the refused publishes to be counted');
+      const failures = limited.stats.failures;
+      // A notice refused is counted and logged, and dropped: it is not sent later.
+      limited.publishNotice({ endpointId: 'tenant1', listChanged: 'tools' });
+      await eventually(() => limited.stats.failures > failures, 'the refused notice to be counted');
+      expect(logs.join('\n')).toMatch(/could not pass a notification on/);
       expect(limited.stats.published).toBe(0);
       expect(logs.join('\n')).toMatch(/could not tell other instances/);
       expect(logs.join('\n')).toMatch(/could not pass a task cancellation on/);
@@ -101,6 +134,7 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       await eventually(() => heard.cancels.length === 1, 'the kept cancellation');
       expect(heard.cancels).toEqual([{ endpointId: 'tenant1', taskId: 't1', owner: 'u' }]);
       expect(limited.stats.published).toBe(2);
+      expect(heard.notices).toEqual([]);
     } finally {
       await Promise.all([limited.close(), listener.close()]);
       await raw.call('ACL', 'DELUSER', user);

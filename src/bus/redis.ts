@@ -5,13 +5,20 @@
  * - when this instance's subscription comes back after a disconnection, it re-reads everything it has loaded
  *   (`resync`), since others' messages of that time are lost.
  * Messages carry a random id of the sending process, so an instance skips its own. A message is a registry change
- * (`partition`) or a task cancellation (`task`).
+ * (`partition`), a task cancellation (`task`) or a notification bundle code asked for (`notice`).
  */
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import { PARTITION } from '../registry/endpoints.js';
-import { type Bus, type BusListener, type BusStats, newBusStats, type TaskCancel } from './index.js';
+import {
+  type Bus,
+  type BusListener,
+  type BusStats,
+  type EndpointNotice,
+  newBusStats,
+  type TaskCancel,
+} from './index.js';
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://` URL, with credentials and database when needed. */
@@ -23,10 +30,16 @@ export interface RedisBusOptions {
   readonly retryMs?: number;
 }
 
-type Message = { v: 1; origin: string; partition: string } | { v: 1; origin: string; task: TaskCancel };
+type Message =
+  | { v: 1; origin: string; partition: string }
+  | { v: 1; origin: string; task: TaskCancel }
+  | { v: 1; origin: string; notice: EndpointNotice };
 
 /** Longer than any message this bus sends; anything longer is not one of ours. */
-const MAX_MESSAGE = 1024;
+const MAX_MESSAGE = 4096;
+/** A resource URI in a notice, at most (a longer one is not sent: the other instances' clients miss it). */
+const MAX_URI = 2048;
+const LISTS = new Set(['tools', 'resources', 'prompts']);
 /** Task ids are call ids (UUIDs); owners are principal ids. */
 const MAX_ID = 256;
 /** Cancellations kept while Redis is away, newest last; older ones are dropped beyond this. */
@@ -95,6 +108,16 @@ export class RedisBus implements Bus {
       return;
     }
     this.send({ v: 1, origin: this.origin, task }, (err) => this.keepCancel(task, err));
+  }
+
+  publishNotice(notice: EndpointNotice): void {
+    if (this.closed || this.pub.status !== 'ready') return;
+    if ('resourceUpdated' in notice && notice.resourceUpdated.length > MAX_URI) return;
+    // A notification is news of the moment: one that cannot go now is dropped (and counted), not kept.
+    this.send({ v: 1, origin: this.origin, notice: { ...notice } }, (err) => {
+      this.stats.failures++;
+      this.opts.logger.warn({ err }, 'bus: could not pass a notification on');
+    });
   }
 
   private send(message: Message, failed: (err: unknown) => void): void {
@@ -170,6 +193,7 @@ export class RedisBus implements Bus {
     if (m.origin === this.origin) return;
     this.stats.received++;
     if ('task' in m) this.listener?.taskCancelled(m.task);
+    else if ('notice' in m) this.listener?.notice(m.notice);
     else this.listener?.registryChanged(m.partition);
   }
 
@@ -240,8 +264,18 @@ function parse(text: string): Message | undefined {
   } catch {
     return undefined;
   }
-  const o = m as { v?: unknown; origin?: unknown; partition?: unknown; task?: unknown } | null;
+  const o = m as {
+    v?: unknown;
+    origin?: unknown;
+    partition?: unknown;
+    task?: unknown;
+    notice?: unknown;
+  } | null;
   if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.origin !== 'string') return undefined;
+  if (o.notice !== undefined) {
+    const notice = noticeOf(o.notice);
+    return notice ? { v: 1, origin: o.origin, notice } : undefined;
+  }
   if (o.task !== undefined) {
     const t = o.task as Partial<Record<keyof TaskCancel, unknown>> | null;
     if (typeof t !== 'object' || t === null) return undefined;
@@ -253,4 +287,22 @@ function parse(text: string): Message | undefined {
   }
   if (typeof o.partition !== 'string' || !PARTITION.test(o.partition)) return undefined;
   return { v: 1, origin: o.origin, partition: o.partition };
+}
+
+function noticeOf(value: unknown): EndpointNotice | undefined {
+  const n = value as { endpointId?: unknown; listChanged?: unknown; resourceUpdated?: unknown } | null;
+  if (typeof n !== 'object' || n === null) return undefined;
+  if (typeof n.endpointId !== 'string' || !PARTITION.test(n.endpointId)) return undefined;
+  const endpointId = n.endpointId;
+  if (typeof n.listChanged === 'string' && LISTS.has(n.listChanged)) {
+    return { endpointId, listChanged: n.listChanged as 'tools' | 'resources' | 'prompts' };
+  }
+  if (
+    typeof n.resourceUpdated === 'string' &&
+    n.resourceUpdated !== '' &&
+    n.resourceUpdated.length <= MAX_URI
+  ) {
+    return { endpointId, resourceUpdated: n.resourceUpdated };
+  }
+  return undefined;
 }

@@ -69,6 +69,7 @@ async function direct(
     await bus.subscribe({
       registryChanged: () => undefined,
       taskCancelled: () => undefined,
+      notice: () => undefined,
       resync: () => undefined,
     });
     const bundles = new BundleCache(blobs, join(config.dataDir, 'bundles'));

@@ -68,6 +68,10 @@ async function runStoreEndpoint(
     if (!endpoint)
       throw new ConfigError(`No endpoint ${partition} in the store (deploy a bundle to it first)`);
     const engine = createEngine(config, parts.registry, logger, parts.tasks);
+    if (parts.bus.kind !== 'none') {
+      engine.noticeRelay = (notice) => parts.bus.publishNotice(notice);
+      parts.onNotice((notice) => engine.deliverNotice(notice));
+    }
     engine.recorder = parts.recorder;
     const conn = serveStdio({ engine, endpointId: partition, input: process.stdin, output: process.stdout });
     const stop = () => conn.close();

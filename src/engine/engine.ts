@@ -39,6 +39,7 @@ import { resourceMethods } from './methods/resources.js';
 import { toolMethods } from './methods/tools.js';
 import type { PendingClientRequest, Session } from './session.js';
 import type { MessageSink } from './sink.js';
+import type { EndpointNotice } from '../bus/index.js';
 
 export interface EndpointLookup {
   get(endpointId: string): Endpoint | undefined;
@@ -92,6 +93,11 @@ export class Engine {
   recorder: CallRecorder | undefined;
   /** Calls running (or done) as MCP tasks, by id. */
   readonly tasks: TaskRegistry;
+  /**
+   * Passes the notifications bundle code asks for (`ctx.resourceUpdated`, `ctx.notifyListChanged`) on to the other
+   * instances (the bus), whose clients may be listening there. Unset for a lone daemon.
+   */
+  noticeRelay: ((notice: EndpointNotice) => void) | undefined;
   /** Calls per kind, returned and failed (for /metrics). */
   readonly callCounts: CallCounts = newCallCounts();
   /** How long an `is_async` tool call may run before the caller gets its `mcp://function-call/{uuid}` handle. */
@@ -327,6 +333,12 @@ export class Engine {
       { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` },
       (s) => s.listen === undefined || s.listen[kind],
     );
+  }
+
+  /** A notification bundle code on another instance asked for, told to this instance's sessions. */
+  deliverNotice(notice: EndpointNotice): void {
+    if ('listChanged' in notice) this.notifyListChanged(notice.endpointId, notice.listChanged);
+    else this.notifyResourceUpdated(notice.endpointId, notice.resourceUpdated);
   }
 
   /** Tells sessions subscribed to `uri` on this endpoint that the resource changed. */

@@ -129,6 +129,7 @@ export class RequestToolContext implements ToolContext {
 
   notifyListChanged(kind: 'tools' | 'resources' | 'prompts'): void {
     this.engine.notifyListChanged(this.rc.endpoint.id, kind);
+    this.engine.noticeRelay?.({ endpointId: this.rc.endpoint.id, listChanged: kind });
   }
 
   private async one(request: InputRequest, key: string): Promise<Record<string, unknown>> {
@@ -163,6 +164,7 @@ export class RequestToolContext implements ToolContext {
 
   resourceUpdated(uri: string): void {
     this.engine.notifyResourceUpdated(this.rc.endpoint.id, uri);
+    this.engine.noticeRelay?.({ endpointId: this.rc.endpoint.id, resourceUpdated: uri });
   }
 
   beginTask(): void {

@@ -1,6 +1,7 @@
 /**
- * MCP tasks when requests reach another instance than the one running the task (2026-07-28 requests may go to any
- * instance behind a load balancer), on both storage stacks, with a real Redis bus:
+ * Requests that reach another instance than the one running the code (2026-07-28 requests may go to any instance
+ * behind a load balancer), on both storage stacks, with a real Redis bus. Notifications bundle code asks for reach
+ * the clients listening on any instance. MCP tasks:
  * - tasks/cancel through another instance cancels the task where it runs (over the bus), and the call record then
  *   says so, so every instance answers `cancelled`;
  * - tasks/update through another instance is refused with a clear error instead of being dropped;
@@ -20,6 +21,7 @@ import {
   STREAMABLE_HEADERS,
 } from '../helpers/daemon.js';
 import { type RunningRedis, redisUnavailable, startRedis } from '../helpers/redis.js';
+import { rawRequest } from '../http/support.js';
 import { STACKS } from './support.js';
 
 const unavailable = redisUnavailable();
@@ -86,7 +88,7 @@ const statusOn = async (url: string, taskId: string) =>
   String((await modern(url, 'tasks/get', { taskId }, taskId)).body.result?.['status']);
 
 describe.skipIf(unavailable).each(STACKS)(
-  `tasks across instances sharing $name${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+  `instances sharing $name${unavailable ? ` (skipped: ${unavailable})` : ''}`,
   (stack) => {
     let redis: RunningRedis;
     let closeStack: () => Promise<void>;
@@ -115,6 +117,57 @@ describe.skipIf(unavailable).each(STACKS)(
       await Promise.all([a?.close(), b?.close()]);
       await Promise.all([closeStack?.(), redis?.close()]);
       rmSync(shared, { recursive: true, force: true });
+    });
+
+    it('a notification bundle code asks for on one instance reaches the listen streams of another', async () => {
+      const listen = {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 'listener', version: '1' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      };
+      const stream = await rawRequest(`${b.url}/default/mcp`, {
+        method: 'POST',
+        headers: {
+          ...STREAMABLE_HEADERS,
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'subscriptions/listen',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'listen-1',
+          method: 'subscriptions/listen',
+          params: {
+            notifications: { toolsListChanged: true, resourceSubscriptions: ['test://watched'] },
+            _meta: listen,
+          },
+        }),
+      });
+      try {
+        const ack = JSON.parse((await stream.nextEvent())?.data ?? '{}') as { method?: string };
+        expect(ack.method).toBe('notifications/subscriptions/acknowledged');
+        // The tool runs on A and asks for a tools list_changed: B's listener hears it.
+        const called = await modern(
+          a.url,
+          'tools/call',
+          { name: 'test_trigger_tool_change', arguments: {} },
+          'test_trigger_tool_change',
+        );
+        expect(called.body.result).toMatchObject({ resultType: 'complete' });
+        const change = JSON.parse((await stream.nextEvent())?.data ?? '{}') as { method?: string };
+        expect(change.method).toBe('notifications/tools/list_changed');
+        // A resource update asked for on A (as ctx.resourceUpdated does), for a resource B's listener watches.
+        a.daemon.engine.noticeRelay!({ endpointId: 'default', resourceUpdated: 'test://watched' });
+        const updated = JSON.parse((await stream.nextEvent())?.data ?? '{}') as {
+          method?: string;
+          params?: { uri?: string };
+        };
+        expect(updated).toMatchObject({
+          method: 'notifications/resources/updated',
+          params: { uri: 'test://watched' },
+        });
+      } finally {
+        stream.close();
+      }
     });
 
     it('tasks/cancel through another instance cancels the task where it runs, and every instance says so', async () => {
