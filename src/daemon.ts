@@ -11,6 +11,7 @@ import { deployBundle } from './bundles/deploy.js';
 import { createEngine, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './cli/load-registry.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
+import { noticesPerTurn } from './bus/notices-per-turn.js';
 import { registerGraphql } from './graphql/plugin.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildApp } from './http/app.js';
@@ -62,7 +63,7 @@ export async function createDaemon(config: Config, logger: Logger): Promise<Daem
   const engine = createEngine(config, registry, logger, tasks);
   // Notifications bundle code asks for reach the clients of every instance.
   if (bus.kind !== 'none') {
-    engine.noticeRelay = (notice) => bus.publishNotice(notice);
+    engine.noticeRelay = noticesPerTurn((notice) => bus.publishNotice(notice));
     parts.onNotice((notice) => engine.deliverNotice(notice));
   }
   if (recorder) {

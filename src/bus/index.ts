@@ -2,7 +2,9 @@
  * The bus port: how daemon instances that share a store tell each other what changed. A change made through one
  * instance (a deploy, a GraphQL mutation, an admin refresh) is then served, and announced to connected clients, by
  * every instance, not only after a restart. The bus carries endpoint ids, never records or code: each instance
- * re-reads the store itself, so a lost or forged message can at worst cause a needless re-read.
+ * re-reads the store itself, so a lost or forged registry message can at worst cause a needless re-read (a forged
+ * task cancellation or notice can cancel the task it names, or tell an endpoint's clients to re-read a list or a
+ * resource: whoever can publish on the bus is trusted that far).
  *
  * It also carries task cancellations (ids only): a `tasks/cancel` that reaches an instance other than the one that
  * runs the task (2026-07-28 requests go to any instance) is passed on, and the instance that holds a task of that

@@ -92,6 +92,14 @@ describe.skipIf(unavailable)(`Redis bus${unavailable ? ` (skipped: ${unavailable
       await eventually(() => heardByOther.notices.length === 1, 'the sendable notice');
       expect(heardByOther.notices).toEqual([{ endpointId: 'good', listChanged: 'prompts' }]);
       expect(a.stats.published).toBe(1);
+      // Nor a cancellation naming an owner too long, nor a message too long once escaped: counted, not sent.
+      const before = a.stats.failures;
+      a.publishTaskCancel({ endpointId: 'good', taskId: 't2', owner: 'o'.repeat(2000) });
+      a.publishNotice({ endpointId: 'good', resourceUpdated: '"'.repeat(2048) });
+      expect(a.stats.failures).toBe(before + 2);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(a.stats.published).toBe(1);
+      expect(heardByOther.cancels).toEqual([]);
       await other.close();
     } finally {
       raw.disconnect();

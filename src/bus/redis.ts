@@ -40,8 +40,10 @@ const MAX_MESSAGE = 4096;
 /** A resource URI in a notice, at most (a longer one is not sent: the other instances' clients miss it). */
 const MAX_URI = 2048;
 const LISTS = new Set(['tools', 'resources', 'prompts']);
-/** Task ids are call ids (UUIDs); owners are principal ids. */
+/** Task ids are call ids (UUIDs). */
 const MAX_ID = 256;
+/** Owners are principal ids (`oidc:<issuer>#<sub>` can be long). */
+const MAX_OWNER = 1024;
 /** Cancellations kept while Redis is away, newest last; older ones are dropped beyond this. */
 const MAX_UNSENT_CANCELS = 1000;
 
@@ -102,7 +104,8 @@ export class RedisBus implements Bus {
 
   publishTaskCancel(cancel: TaskCancel): void {
     if (this.closed) return;
-    const task = { endpointId: cancel.endpointId, taskId: cancel.taskId, owner: cancel.owner };
+    const task = cancelOf(cancel);
+    if (!task) return this.unsendable('task cancellation');
     if (this.pub.status !== 'ready') {
       this.keepCancel(task, new Error(`not connected (${this.pub.status})`));
       return;
@@ -111,17 +114,31 @@ export class RedisBus implements Bus {
   }
 
   publishNotice(notice: EndpointNotice): void {
-    if (this.closed || this.pub.status !== 'ready') return;
-    if ('resourceUpdated' in notice && notice.resourceUpdated.length > MAX_URI) return;
+    if (this.closed) return;
+    // Checked as the other instances will check it: what they would refuse is not sent.
+    const valid = noticeOf(notice);
+    if (!valid) return this.unsendable('notification');
     // A notification is news of the moment: one that cannot go now is dropped (and counted), not kept.
-    this.send({ v: 1, origin: this.origin, notice: { ...notice } }, (err) => {
+    if (this.pub.status !== 'ready') {
+      this.stats.failures++;
+      return;
+    }
+    this.send({ v: 1, origin: this.origin, notice: valid }, (err) => {
       this.stats.failures++;
       this.opts.logger.warn({ err }, 'bus: could not pass a notification on');
     });
   }
 
+  /** A message the other instances would refuse (an owner or URI too long for it): counted and logged, not sent. */
+  private unsendable(what: string): void {
+    this.stats.failures++;
+    this.opts.logger.warn(`bus: a ${what} too large or malformed to pass on was not sent`);
+  }
+
   private send(message: Message, failed: (err: unknown) => void): void {
-    this.pub.publish(this.channel, JSON.stringify(message)).then(() => {
+    const text = JSON.stringify(message);
+    if (text.length > MAX_MESSAGE) return this.unsendable('message');
+    this.pub.publish(this.channel, text).then(() => {
       this.stats.published++;
       this.retryMs = this.opts.retryMs ?? 1000;
     }, failed);
@@ -277,13 +294,8 @@ function parse(text: string): Message | undefined {
     return notice ? { v: 1, origin: o.origin, notice } : undefined;
   }
   if (o.task !== undefined) {
-    const t = o.task as Partial<Record<keyof TaskCancel, unknown>> | null;
-    if (typeof t !== 'object' || t === null) return undefined;
-    const { endpointId, taskId, owner } = t;
-    if (typeof endpointId !== 'string' || !PARTITION.test(endpointId)) return undefined;
-    if (typeof taskId !== 'string' || taskId === '' || taskId.length > MAX_ID) return undefined;
-    if (typeof owner !== 'string' || owner.length > MAX_ID) return undefined;
-    return { v: 1, origin: o.origin, task: { endpointId, taskId, owner } };
+    const task = cancelOf(o.task);
+    return task ? { v: 1, origin: o.origin, task } : undefined;
   }
   if (typeof o.partition !== 'string' || !PARTITION.test(o.partition)) return undefined;
   return { v: 1, origin: o.origin, partition: o.partition };
@@ -305,4 +317,14 @@ function noticeOf(value: unknown): EndpointNotice | undefined {
     return { endpointId, resourceUpdated: n.resourceUpdated };
   }
   return undefined;
+}
+
+function cancelOf(value: unknown): TaskCancel | undefined {
+  const t = value as Partial<Record<keyof TaskCancel, unknown>> | null;
+  if (typeof t !== 'object' || t === null) return undefined;
+  const { endpointId, taskId, owner } = t;
+  if (typeof endpointId !== 'string' || !PARTITION.test(endpointId)) return undefined;
+  if (typeof taskId !== 'string' || taskId === '' || taskId.length > MAX_ID) return undefined;
+  if (typeof owner !== 'string' || owner.length > MAX_OWNER) return undefined;
+  return { endpointId, taskId, owner };
 }

@@ -13,6 +13,7 @@ import { ConfigError } from '../config/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ENDPOINT_ID, partitionFor } from '../registry/endpoints.js';
 import { createEngine, createRegistry, DEFAULT_ENDPOINT, loadDefaultEndpoint } from './load-registry.js';
+import { noticesPerTurn } from '../bus/notices-per-turn.js';
 import { tuneV8 } from './v8-tuning.js';
 
 export interface StdioTarget {
@@ -69,7 +70,7 @@ async function runStoreEndpoint(
       throw new ConfigError(`No endpoint ${partition} in the store (deploy a bundle to it first)`);
     const engine = createEngine(config, parts.registry, logger, parts.tasks);
     if (parts.bus.kind !== 'none') {
-      engine.noticeRelay = (notice) => parts.bus.publishNotice(notice);
+      engine.noticeRelay = noticesPerTurn((notice) => parts.bus.publishNotice(notice));
       parts.onNotice((notice) => engine.deliverNotice(notice));
     }
     engine.recorder = parts.recorder;

@@ -32,10 +32,10 @@ export interface StreamableHttpOptions extends StreamSettings {
   stateless: boolean;
 }
 
-/** 2026-07-28 has no GET stream and no sessions to delete. */
 /** Standalone GET streams a session may hold open at once; a new one beyond ends the oldest. */
 export const MAX_GET_STREAMS = 4;
 
+/** 2026-07-28 has no GET stream and no sessions to delete. */
 const modernNotAllowed = (reply: FastifyReply) =>
   reply
     .code(405)
