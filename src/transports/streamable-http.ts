@@ -219,9 +219,9 @@ export function registerStreamableHttp(app: FastifyInstance, opts: StreamableHtt
     reply.hijack();
     const writer = new SseWriter(reply.raw, { 'mcp-session-id': http.session.id ?? '' }, opts.keepAliveMs);
     const log = http.streamLog.standalone();
-    if (resumed) log.replay(resumed.seq, writer);
+    if (resumed) log.replay(resumed.seq, writer, true);
     else if (atLeast(http.session.protocolVersion, '2025-11-25'))
-      writer.prime(log.primeId(), opts.sseRetryMs);
+      writer.prime(log.primeId(writer), opts.sseRetryMs);
     log.writer = writer;
     http.addStream(writer, MAX_GET_STREAMS);
     http.session.notifier = (m) => log.push(JSON.stringify(m));

@@ -233,6 +233,36 @@ describe('the standalone GET stream', () => {
     expect(methodOf(next)).toBe('notifications/resources/updated');
   });
 
+  it('a resumed GET stream gets back only what its own connection had, never what another stream delivered', async () => {
+    const sid = await initSession(base);
+    await subscribe(sid, 'fixture://watched');
+    const a = track(await getStream(base, sid));
+    expect((await a.nextEvent())?.id).toBe('0_1');
+    const b = track(await getStream(base, sid));
+    expect((await b.nextEvent())?.id).toBe('0_2');
+    await touch(sid, 'fixture://watched');
+    await touch(sid, 'fixture://watched');
+    expect((await b.nextEvent())?.id).toBe('0_3');
+    expect((await b.nextEvent())?.id).toBe('0_4');
+    // B drops: the next one goes to A, the stream still open.
+    b.close();
+    await eventuallyTrue(() => d.daemon.sessions.get(sid)?.openStreams === 1);
+    await touch(sid, 'fixture://watched');
+    expect((await a.nextEvent())?.id).toBe('0_5');
+    // The client resumes B: A already delivered 0_5, so nothing is replayed; live events come to the new stream.
+    const c = track(await getStream(base, sid, { 'last-event-id': '0_4' }));
+    expect(c.status).toBe(200);
+    await touch(sid, 'fixture://watched');
+    expect((await c.nextEvent())?.id).toBe('0_6');
+    // A drops and is resumed from its first event: it gets 0_5 again, and not what B or C delivered.
+    a.close();
+    await eventuallyTrue(() => d.daemon.sessions.get(sid)?.openStreams === 1);
+    const resumedA = track(await getStream(base, sid, { 'last-event-id': '0_1' }));
+    expect((await resumedA.nextEvent())?.id).toBe('0_5');
+    await touch(sid, 'fixture://watched');
+    expect((await resumedA.nextEvent())?.id).toBe('0_7');
+  });
+
   it(`a session holds at most ${MAX_GET_STREAMS} GET streams: one more ends the oldest`, async () => {
     const sid = await initSession(base);
     const streams: RawResponse[] = [];
