@@ -43,11 +43,13 @@ async function find(
 
 /**
  * Cancels a task. One that runs on another instance (its record is still `in_process`) is cancelled there, through
- * the bus; the answer shows it cancelled, as the record will once that instance has stopped it.
+ * the bus; the answer shows it cancelled, as the record will once that instance has stopped it, and this instance
+ * keeps it so, for its TTL, rather than answer `working` again from the record meanwhile.
  */
 function cancel(found: { task: Task; held: boolean }, ctx: RequestContext, engine: Engine): void {
   const { task, held } = found;
-  if (!held && !task.terminal) {
+  const elsewhere = !held && !task.terminal;
+  if (elsewhere) {
     engine.tasks.cancelElsewhere({
       endpointId: ctx.endpoint.id,
       taskId: task.id,
@@ -55,6 +57,7 @@ function cancel(found: { task: Task; held: boolean }, ctx: RequestContext, engin
     });
   }
   task.cancelNow();
+  if (elsewhere) engine.tasks.add(task);
 }
 
 /** Input for a task another instance runs cannot be given here: said, rather than dropped. */
@@ -113,7 +116,12 @@ async function untilRecorded(
     clearTimeout(timer);
     wake?.();
   });
+  // A record left `in_process` by an instance that never came back would be read for ever: not past the task's TTL.
+  const until = Date.parse(task.createdAt) + task.ttlMs;
   while (!current.terminal) {
+    if (Date.now() > until) {
+      throw new McpError(ErrorCode.InternalError, `Task ${task.id} did not end within its time to live`);
+    }
     await new Promise<void>((resolve) => {
       wake = resolve;
       timer = setTimeout(resolve, current.pollIntervalMs);
