@@ -23,47 +23,24 @@ import {
 } from '../helpers/daemon.js';
 import { type RunningRedis, redisUnavailable, startRedis } from '../helpers/redis.js';
 import { rawRequest } from '../http/support.js';
-import { STACKS } from './support.js';
+import { modernTasksRequest, STACKS, type TasksReply } from './support.js';
 
 const unavailable = redisUnavailable();
 
-type Reply = {
-  status: number;
-  body: { result?: Record<string, unknown>; error?: { code: number; message: string } };
-};
+type Reply = TasksReply;
 
-/** A 2026-07-28 request that declares the tasks extension. */
-const modern = (
-  url: string,
-  method: string,
-  params: Record<string, unknown>,
-  name?: string,
-): Promise<Reply> =>
-  fetch(`${url}/default/mcp`, {
-    method: 'POST',
-    headers: {
-      ...STREAMABLE_HEADERS,
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name === undefined ? {} : { 'mcp-name': name }),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientInfo': { name: 'across', version: '1' },
-          'io.modelcontextprotocol/clientCapabilities': {
-            elicitation: {},
-            extensions: { 'io.modelcontextprotocol/tasks': {} },
-          },
-        },
-      },
-    }),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Reply['body'] }));
+const modern = (url: string, method: string, params: Record<string, unknown>, name?: string) =>
+  modernTasksRequest(url, method, params, { name });
+
+/** Polls `read` every 100 ms, for up to 10 s, until `done` holds of what it read; returns the last read. */
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 100 && !done(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
 
 /** A request on a 2025-11-25 session; the answer may come as JSON or as an SSE stream. */
 async function handshake(url: string, sid: string, method: string, params: Record<string, unknown>) {
@@ -181,12 +158,12 @@ describe.skipIf(unavailable).each(STACKS)(
       expect(created.body.result).toMatchObject({ resultType: 'task', status: 'working' });
       const taskId = String(created.body.result?.['taskId']);
       // B knows the task from its call record once that is written.
-      let seen = '';
-      for (let i = 0; i < 100 && seen !== 'working'; i++) {
-        seen = await statusOn(b.url, taskId);
-        if (seen !== 'working') await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(seen).toBe('working');
+      expect(
+        await until(
+          () => statusOn(b.url, taskId),
+          (s) => s === 'working',
+        ),
+      ).toBe('working');
       expect(a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')).toBeDefined();
       expect(b.daemon.engine.tasks.get(taskId, 'default', 'anonymous')).toBeUndefined();
 
@@ -201,11 +178,10 @@ describe.skipIf(unavailable).each(STACKS)(
       expect(await statusOn(a.url, taskId)).toBe('cancelled');
       // Its record says why, so an instance that holds nothing of it (or a restart) answers cancelled too
       // (fromRecord, src/tasks/task.test.ts).
-      let record = await b.daemon.engine.recorder!.get('default', taskId);
-      for (let i = 0; i < 100 && record?.status === 'in_process'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        record = await b.daemon.engine.recorder!.get('default', taskId);
-      }
+      const record = await until(
+        () => b.daemon.engine.recorder!.get('default', taskId),
+        (r) => r?.status !== 'in_process',
+      );
       expect(record).toMatchObject({
         status: 'failed',
         notes: expect.stringMatching(new RegExp(`^${CANCELLED_NOTE}`)),
@@ -247,18 +223,12 @@ describe.skipIf(unavailable).each(STACKS)(
       const held = a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')!;
       await eventually(() => held.status === 'input_required', 'the task to ask for input');
       // B's view comes from the record: working, and input only A can take.
-      let onB: Reply | undefined;
-      for (let i = 0; i < 100; i++) {
-        onB = await modern(
-          b.url,
-          'tasks/update',
-          { taskId, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } },
-          taskId,
-        );
-        if (onB.body.error?.code === -32602 && /another instance/.test(onB.body.error.message)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(onB?.body.error).toMatchObject({
+      const answer = { name: { action: 'accept', content: { name: 'Ada' } } };
+      const onB = await until(
+        () => modern(b.url, 'tasks/update', { taskId, inputResponses: answer }, taskId),
+        (r) => r.body.error?.code === -32602 && /another instance/.test(r.body.error.message),
+      );
+      expect(onB.body.error).toMatchObject({
         code: -32602,
         message: expect.stringContaining('another instance'),
       });
@@ -283,9 +253,10 @@ describe.skipIf(unavailable).each(STACKS)(
       const taskId = String(created.body.result?.['taskId']);
       const held = a.daemon.engine.tasks.get(taskId, 'default', 'anonymous')!;
       // B knows the task once its record is written.
-      for (let i = 0; i < 100 && (await statusOn(b.url, taskId)) !== 'working'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(
+        () => statusOn(b.url, taskId),
+        (s) => s === 'working',
+      );
       const onB = await initSession(b.url);
       const headers = { ...STREAMABLE_HEADERS, 'mcp-session-id': onB, 'mcp-protocol-version': '2025-11-25' };
       const waiting = fetch(`${b.url}/default/mcp`, {
@@ -324,13 +295,11 @@ describe.skipIf(unavailable).each(STACKS)(
       expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
       // Asked at once: the record may not even be written yet on the other instance; retried until it is.
       const onB = await initSession(b.url);
-      let answer: Reply['body'] | undefined;
-      for (let i = 0; i < 50; i++) {
-        answer = await handshake(b.url, onB, 'tasks/result', { taskId });
-        if (answer.result) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(answer?.result).toMatchObject({
+      const answer = await until(
+        () => handshake(b.url, onB, 'tasks/result', { taskId }),
+        (r) => r.result !== undefined,
+      );
+      expect(answer.result).toMatchObject({
         content: [{ text: 'Computed result after 1s' }],
         _meta: { 'io.modelcontextprotocol/related-task': { taskId } },
       });

@@ -175,3 +175,46 @@ export function samplingClient(name: string): { client: Client; logs: unknown[] 
   }));
   return { client, logs };
 }
+
+export interface TasksReply {
+  status: number;
+  body: { result?: any; error?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * A 2026-07-28 request to `{base}/default/mcp`, declaring the tasks extension (and elicitation) unless `declare` is
+ * false; `name` goes in the Mcp-Name header.
+ */
+export function modernTasksRequest(
+  base: string,
+  method: string,
+  params: Record<string, unknown>,
+  opts: { declare?: boolean; name?: string | undefined } = {},
+): Promise<TasksReply> {
+  return fetch(`${base}/default/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(opts.name === undefined ? {} : { 'mcp-name': opts.name }),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      params: {
+        ...params,
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'e2e', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities':
+            opts.declare === false
+              ? {}
+              : { elicitation: {}, extensions: { 'io.modelcontextprotocol/tasks': {} } },
+        },
+      },
+    }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as TasksReply['body'] }));
+}

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFORMANCE_CONFIG, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { modernTasksRequest } from './support.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mcpd-tasks-'));
 let d: RunningDaemon;
@@ -184,31 +185,7 @@ describe('tasks in 2025-11-25 (official SDK client)', () => {
 });
 
 const modern = (method: string, params: Record<string, unknown>, declare = true, name?: string) =>
-  fetch(`${d.url}/default/mcp`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name === undefined ? {} : { 'mcp-name': name }),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-          'io.modelcontextprotocol/clientCapabilities': declare
-            ? { elicitation: {}, extensions: { 'io.modelcontextprotocol/tasks': {} } }
-            : {},
-        },
-      },
-    }),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as { result?: any; error?: any } })); // eslint-disable-line @typescript-eslint/no-explicit-any
+  modernTasksRequest(d.url, method, params, { declare, name });
 
 async function untilStatus(taskId: string, wanted: string[]): Promise<Record<string, unknown>> {
   for (let i = 0; i < 100; i++) {
